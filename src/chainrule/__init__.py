@@ -1,0 +1,44 @@
+"""chainrule: backpropagation you can read, on NumPy.
+
+The public surface mirrors PyTorch's names: ``chainrule.tensor``, ``Tensor.backward()``,
+``chainrule.no_grad()``, ``chainrule.functional`` for every op.
+"""
+
+# Tensor first: its methods import the op library, which needs Tensor defined.
+from chainrule.tensor import Tensor, from_numpy, tensor  # isort: split
+
+from chainrule import functional
+from chainrule.autograd.function import OPS, Function
+from chainrule.autograd.grad_mode import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from chainrule.dtypes import get_default_dtype, set_default_dtype
+from chainrule.gradcheck import GradcheckError, gradcheck
+from chainrule.random import manual_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS",
+    "AnomalyError",
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "detect_anomaly",
+    "enable_grad",
+    "from_numpy",
+    "functional",
+    "get_default_dtype",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "tensor",
+]

@@ -1,0 +1,1 @@
+"""The autograd engine: ``Function`` (one op), the backward pass, and the grad-mode switches."""

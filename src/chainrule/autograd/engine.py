@@ -1,0 +1,131 @@
+"""The backward pass: the chain rule applied to a recorded graph, in reverse topological order.
+
+``backward(root)`` walks from ``root`` to every tensor it depends on, orders them so that each
+tensor comes after every tensor computed from it, and then, for each tensor in that order, hands
+its gradient to the op that produced it. The op returns one gradient per input; the engine sums
+them into the inputs' gradients (a tensor used twice gets the sum of both paths) and finally
+stores the gradients of leaves in ``.grad``.
+
+Second backward through the same graph: as in PyTorch, the first ``backward()`` frees what the ops
+saved, and a second one through a freed node raises ``RuntimeError``. Pass
+``retain_graph=True`` to the first call to keep the graph for another pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autograd.function import Function, _check_finite
+from chainrule.autograd.grad_mode import state
+from chainrule.tensor import Tensor
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str = "op") -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, to get back ``shape``.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass, every copy
+    of an element contributed to the output, so its gradient is the sum over the copies:
+    leading axes are summed away and stretched size-1 axes are summed with ``keepdims``.
+    Raises ``RuntimeError`` naming the op if ``grad`` cannot have come from ``shape``.
+    """
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(_shape_error(op_name, grad.shape, shape))
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(_shape_error(op_name, grad.shape, shape))
+    return grad
+
+
+def _shape_error(op_name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    return (
+        f"{op_name}.backward returned a gradient of shape {got} for an input of shape "
+        f"{expected}; a gradient must have its input's shape or a shape it broadcasts to"
+    )
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` depends on that requires grad, each before the tensors it came from.
+
+    An iterative depth-first search, so a chain of any length needs no recursion.
+    """
+    order: list[Tensor] = []
+    seen = {id(root)}
+    stack = [(root, iter(_parents(root)))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent._requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(_parents(parent))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _parents(t: Tensor) -> tuple[Tensor, ...]:
+    fn = t._ctx
+    return fn.inputs if fn is not None else ()
+
+
+def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Backpropagate ``grad`` (the gradient with respect to ``root``) through the graph."""
+    grads: dict[int, np.ndarray] = {id(root): grad}
+    handed_out: set[int] = set()
+    for t in topological_order(root):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._hooks:
+            g = _run_hooks(t, g)
+        fn: Function | None = t._ctx
+        if fn is None or t._retains_grad:
+            # A leaf keeps its gradient; a .grad must never share memory with another one,
+            # because optimizers and clipping may scale it in place.
+            if g.base is not None or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            t._grad = Tensor._wrap(g) if t._grad is None else Tensor._wrap(t._grad.data + g)
+        if fn is None:
+            continue
+        if fn.released:
+            raise RuntimeError(
+                f"backward through {fn.op_name} a second time: its saved values were freed by "
+                "the first backward(). Call backward(retain_graph=True) the first time if you "
+                "need to backpropagate through the same graph again."
+            )
+        input_grads = fn.backward(g)
+        if not retain_graph:
+            fn.release()
+        for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+            if not needed or ig is None:
+                continue
+            if ig.shape != inp.data.shape:
+                ig = unbroadcast(ig, inp.data.shape, fn.op_name)
+            if ig.dtype != inp.data.dtype:
+                ig = ig.astype(inp.data.dtype)
+            if state.anomaly:
+                _check_finite(fn.op_name, "backward gradient", ig)
+            key = id(inp)
+            previous = grads.get(key)
+            grads[key] = ig if previous is None else previous + ig
+
+
+def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:
+    for hook in t._hooks:
+        result = hook(Tensor._wrap(g))
+        if result is not None:
+            new = result.data if isinstance(result, Tensor) else np.asarray(result)
+            if new.shape != g.shape:
+                raise RuntimeError(
+                    f"a hook returned a gradient of shape {new.shape}; expected {g.shape}"
+                )
+            g = new.astype(g.dtype, copy=False)
+    return g

@@ -1,0 +1,114 @@
+"""``Function``: one differentiable operation, its forward and backward side by side.
+
+Every op in chainrule is a subclass of :class:`Function`. ``forward`` works on NumPy arrays and
+may keep on ``self`` whatever ``backward`` will need; ``backward`` receives the gradient of the
+loss with respect to the output and returns one gradient per input (or ``None`` for an input that
+needs none). Gradients may have the broadcast shape of the output: the engine sums them back to
+each input's shape in one place (:func:`chainrule.autograd.engine.unbroadcast`).
+
+Defining a subclass registers it in :data:`OPS`, so tests and documentation can enumerate every
+op. A user-defined op::
+
+    class Cube(chainrule.Function):
+        '''y = x³;  dy/dx = 3x².'''
+
+        def forward(self, x):
+            self.x = x
+            return x ** 3
+
+        def backward(self, grad):
+            return (grad * 3 * self.x ** 2,)
+
+    y = Cube.apply(x)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import AnomalyError, state
+from chainrule.tensor import Tensor
+
+#: Every registered op, by name. Filled by :class:`Function` subclasses as they are defined.
+OPS: dict[str, type[Function]] = {}
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Attributes set by :meth:`apply` on the instance that becomes a graph node:
+
+    - ``inputs``: the input tensors, in the order ``forward`` received them;
+    - ``needs_input_grad``: one bool per input; ``backward`` may skip work where it is False;
+    - ``released``: True once a backward pass has freed what ``forward`` saved.
+
+    Subclass keyword ``register=False`` keeps a helper class out of :data:`OPS`; ``name=...``
+    registers under another name than the class name.
+    """
+
+    inputs: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    released: bool
+    #: Name under which the op is registered and reported in errors.
+    op_name: ClassVar[str] = "Function"
+
+    def __init_subclass__(cls, register: bool = True, name: str | None = None, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        cls.op_name = name or cls.__name__
+        if register:
+            OPS[cls.op_name] = cls
+
+    def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """Return one gradient per input, given the gradient with respect to the output."""
+        raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run ``forward`` on the inputs' data and, if any input requires grad, record a node.
+
+        ``inputs`` are tensors; ``params`` are non-differentiable settings passed on to
+        ``forward`` as keywords.
+        """
+        fn = cls()
+        try:
+            data = fn.forward(*[t.data for t in inputs], **params)
+        except ValueError as err:
+            shapes = " and ".join(str(t.shape) for t in inputs)
+            raise ValueError(f"{cls.op_name}: input shapes {shapes} are incompatible: {err}") from None
+        if state.anomaly:
+            _check_finite(cls.op_name, "forward output", data)
+        if state.grad_enabled:
+            needs = tuple([t._requires_grad for t in inputs])
+            if True in needs:
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                fn.released = False
+                return Tensor._from_op(data, fn)
+        return Tensor._wrap(data)
+
+    def release(self) -> None:
+        """Free what ``forward`` saved; a later backward through this node raises."""
+        inputs, needs = self.inputs, self.needs_input_grad
+        self.__dict__.clear()
+        self.inputs, self.needs_input_grad, self.released = inputs, needs, True
+
+    @classmethod
+    def derivative(cls) -> str:
+        """The op's derivative rule: the docstring line that holds its math."""
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else ""
+
+
+def _check_finite(op_name: str, what: str, array: np.ndarray) -> None:
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        raise AnomalyError(
+            f"{op_name} produced NaN or inf in its {what} ({bad} of {array.size} values); "
+            "it is the first op to do so inside detect_anomaly()"
+        )

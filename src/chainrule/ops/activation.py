@@ -1,0 +1,228 @@
+"""Activation functions, softmax and dropout.
+
+Every formula here is written so that it cannot overflow: sigmoid uses e^−|x|, softplus uses
+``logaddexp``, softmax and log-softmax shift by the maximum. They stay finite and exact at ±1e4.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.ops.pointwise import _float
+from chainrule.tensor import Tensor
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1/(1 + e^−x) from e^−|x| ≤ 1, so it never overflows and is exact in both tails."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+class Sigmoid(Function):
+    """dσ(x)/dx = σ(x)(1 − σ(x))."""
+
+    def forward(self, x):
+        self.out = stable_sigmoid(x)
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (grad * out * (1 - out),)
+
+
+class Tanh(Function):
+    """d tanh x/dx = 1 − tanh² x."""
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad):
+        out = self.out
+        return (grad * (1 - out * out),)
+
+
+class ReLU(Function):
+    """d relu(x)/dx = 1 where x > 0, else 0 (so relu′(0) = 0)."""
+
+    def forward(self, x):
+        self.out = np.maximum(x, 0)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out > 0),)
+
+
+class LeakyReLU(Function):
+    """d leaky_relu(x)/dx = 1 where x > 0, else the negative slope."""
+
+    def forward(self, x, negative_slope):
+        self.positive, self.slope = x > 0, negative_slope
+        return np.where(self.positive, x, x * negative_slope)
+
+    def backward(self, grad):
+        return (np.where(self.positive, grad, grad * self.slope),)
+
+
+class ELU(Function):
+    """d elu(x)/dx = 1 where x > 0, else α·eˣ."""
+
+    def forward(self, x, alpha):
+        self.x, self.alpha = x, alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, grad):
+        x = self.x
+        return (np.where(x > 0, grad, grad * self.alpha * np.exp(np.minimum(x, 0))),)
+
+
+class GELU(Function):
+    """d gelu(x)/dx = Φ(x) + x·φ(x), Φ and φ the standard normal CDF and density."""
+
+    def forward(self, x, approximate):
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = (0.5 * (1 + _erf(x.astype(np.float64) / _SQRT_2))).astype(x.dtype)
+        return x * self.cdf
+
+    def backward(self, grad):
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
+        density = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return (grad * (self.cdf + x * density),)
+
+
+class Softplus(Function):
+    """d softplus(x)/dx = σ(βx) (and 1 above the linear threshold)."""
+
+    def forward(self, x, beta, threshold):
+        bx = x * beta
+        self.bx, self.linear = bx, bx > threshold
+        return np.where(self.linear, x, np.logaddexp(0, bx) / beta)
+
+    def backward(self, grad):
+        return (np.where(self.linear, grad, grad * stable_sigmoid(self.bx)),)
+
+
+class Softmax(Function):
+    """d softmax(x)ᵢ/dxⱼ = sᵢ(δᵢⱼ − sⱼ), so the input gradient is s ⊙ (g − Σ g⊙s)."""
+
+    def forward(self, x, axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        self.out, self.axis = e / e.sum(axis=axis, keepdims=True), axis
+        return self.out
+
+    def backward(self, grad):
+        s = self.out
+        return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """d log_softmax(x)ᵢ/dxⱼ = δᵢⱼ − softmax(x)ⱼ, so the input gradient is g − softmax·Σg."""
+
+    def forward(self, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        self.out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        return self.out
+
+    def backward(self, grad):
+        return (grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class Dropout(Function):
+    """d dropout(x)/dx = mask/(1 − p), the same mask as the forward pass."""
+
+    def forward(self, x, mask):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """σ(x) = 1/(1 + e^−x), exact at both limits (no overflow)."""
+    return Sigmoid.apply(_float(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(_float(x))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); its gradient at 0 is 0."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else ``negative_slope``·x."""
+    return LeakyReLU.apply(x, negative_slope=x.data.dtype.type(negative_slope))
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else α(eˣ − 1)."""
+    return ELU.apply(_float(x), alpha=x.data.dtype.type(alpha))
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh'; got {approximate!r}")
+    return GELU.apply(_float(x), approximate=approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β, and x itself where βx > ``threshold`` (as PyTorch)."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be > 0; got {beta}")
+    x = _float(x)
+    return Softplus.apply(x, beta=x.data.dtype.type(beta), threshold=threshold)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """e^xᵢ / Σⱼ e^xⱼ along ``axis`` (the last by default). Shape unchanged."""
+    return Softmax.apply(_float(x), axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """xᵢ − log Σⱼ e^xⱼ along ``axis``; finite wherever the input is, unlike log(softmax)."""
+    return LogSoftmax.apply(_float(x), axis=axis)
+
+
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1 − p).
+
+    The identity when ``training`` is False or ``p`` is 0. ``generator`` (a NumPy Generator)
+    draws the mask; by default chainrule's global generator (see :func:`chainrule.manual_seed`).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1]; got {p}")
+    if not training or p == 0.0:
+        return x
+    from chainrule.random import default_generator
+
+    rng = generator if generator is not None else default_generator()
+    dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
+    if p == 1.0:
+        mask = np.zeros(x.shape, dtype=dtype)
+    else:
+        keep = rng.random(x.shape, dtype=np.float64 if dtype == np.float64 else np.float32) >= p
+        mask = keep * dtype.type(1.0 / (1.0 - p))
+    return Dropout.apply(x, mask=mask)

@@ -1,0 +1,402 @@
+"""Loss functions: squared, absolute and Huber error; binary and categorical cross-entropy.
+
+Each loss is one fused op, so its gradient is the closed form (for example softmax − one-hot for
+cross-entropy) rather than a chain of small ops, and so it can be made stable as a whole.
+
+``reduction`` is ``'mean'`` (the default), ``'sum'`` or ``'none'`` (one value per element or
+sample). Targets are data: they take the input's dtype. Unlike PyTorch, an input and target of
+different shapes raise instead of broadcasting (a (N, 1) output against (N,) targets would
+silently become an (N, N) loss).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.function import Function
+from chainrule.ops.activation import stable_sigmoid
+from chainrule.ops.arithmetic import as_tensor, cast
+from chainrule.ops.shape import permute, reshape
+from chainrule.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    return values
+
+
+def _spread(grad: np.ndarray, n: int, reduction: str) -> np.ndarray:
+    """The upstream gradient as seen by each element before the reduction."""
+    return grad * (1.0 / n) if reduction == "mean" and n else grad
+
+
+def _clamped_log(x: np.ndarray) -> np.ndarray:
+    """log x clamped at −100 (PyTorch's rule for binary cross-entropy), with no log(0) warning."""
+    out = np.full_like(x, -100.0)
+    np.log(x, out=out, where=x > 0)
+    return np.maximum(out, -100.0, out=out)
+
+
+class MSELoss(Function):
+    """d (x − t)²/dx = 2(x − t),  d/dt = −2(x − t)."""
+
+    def forward(self, x, t, reduction):
+        self.diff, self.reduction = x - t, reduction
+        return _reduce(self.diff * self.diff, reduction)
+
+    def backward(self, grad):
+        g = _spread(grad, self.diff.size, self.reduction) * (2 * self.diff)
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class L1Loss(Function):
+    """d |x − t|/dx = sign(x − t) (0 where x = t),  d/dt = −sign(x − t)."""
+
+    def forward(self, x, t, reduction):
+        self.diff, self.reduction = x - t, reduction
+        return _reduce(np.abs(self.diff), reduction)
+
+    def backward(self, grad):
+        g = _spread(grad, self.diff.size, self.reduction) * np.sign(self.diff)
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class HuberLoss(Function):
+    """d huber/dx = d where |d| ≤ δ, else δ·sign(d), with d = x − t."""
+
+    def forward(self, x, t, reduction, delta):
+        d = x - t
+        a = np.abs(d)
+        self.diff, self.reduction, self.delta = d, reduction, delta
+        return _reduce(np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+    def backward(self, grad):
+        d = self.diff
+        local = np.clip(d, -self.delta, self.delta)
+        g = _spread(grad, d.size, self.reduction) * local
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class BinaryCrossEntropy(Function):
+    """d BCE/dp = w(p − t)/max(p(1 − p), 10⁻¹²),  d/dt = w(log(1 − p) − log p)."""
+
+    def forward(self, p, t, reduction, weight):
+        self.log_p, self.log_1p = _clamped_log(p), _clamped_log(1 - p)
+        self.p, self.t, self.reduction, self.weight = p, t, reduction, weight
+        values = -(t * self.log_p + (1 - t) * self.log_1p)
+        return _reduce(values if weight is None else values * weight, reduction)
+
+    def backward(self, grad):
+        p, t, w = self.p, self.t, self.weight
+        g = _spread(grad, p.size, self.reduction)
+        if w is not None:
+            g = g * w
+        gp = g * (p - t) / np.maximum(p * (1 - p), 1e-12)
+        gt = g * (self.log_1p - self.log_p) if self.needs_input_grad[1] else None
+        return gp, gt
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """d BCE(σ(x))/dx = (1 − t) − l·σ(−x) with l = 1 + (pos_weight − 1)t (σ(x) − t if no pos_weight)."""
+
+    def forward(self, x, t, reduction, weight, pos_weight):
+        softplus_neg = np.logaddexp(0, -x)
+        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        values = (1 - t) * x + scale * softplus_neg
+        self.x, self.t, self.scale, self.sp = x, t, scale, softplus_neg
+        self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
+        return _reduce(values if weight is None else values * weight, reduction)
+
+    def backward(self, grad):
+        x, t = self.x, self.t
+        g = _spread(grad, x.size, self.reduction)
+        if self.weight is not None:
+            g = g * self.weight
+        if self.pos_weight is None:
+            gx = g * (stable_sigmoid(x) - t)
+        else:
+            gx = g * ((1 - t) - self.scale * stable_sigmoid(-x))
+        gt = None
+        if self.needs_input_grad[1]:
+            local = -x if self.pos_weight is None else -x + (self.pos_weight - 1) * self.sp
+            gt = g * local
+        return gx, gt
+
+
+class _IndexedClassLoss(Function, register=False):
+    """Shared by cross_entropy and nll_loss on (M, C) scores with integer targets (M,)."""
+
+    def _pick(self, scores, target, weight, ignore_index, reduction):
+        rows = np.arange(len(target))
+        valid = target != ignore_index
+        safe = np.where(valid, target, 0)
+        w = valid.astype(scores.dtype) if weight is None else weight[safe] * valid
+        self.rows, self.safe, self.w, self.reduction = rows, safe, w, reduction
+        self.denominator = w.sum() if reduction == "mean" else None
+        losses = -scores[rows, safe] * w
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / self.denominator
+
+    def _row_scale(self, grad):
+        if self.reduction == "none":
+            return self.w * grad
+        if self.reduction == "sum":
+            return self.w * grad
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.w * (grad / self.denominator)
+
+
+class CrossEntropy(_IndexedClassLoss):
+    """d CE/dlogits = softmax(logits) − onehot(target), per row scaled by its class weight."""
+
+    def forward(self, logits, target, weight, ignore_index, reduction):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return self._pick(self.log_p, target, weight, ignore_index, reduction)
+
+    def backward(self, grad):
+        g = np.exp(self.log_p)
+        g[self.rows, self.safe] -= 1
+        return g * self._row_scale(grad)[:, None], None
+
+
+class NLLLoss(_IndexedClassLoss):
+    """d NLL/dlog_p = −onehot(target), per row scaled by its class weight."""
+
+    def forward(self, log_p, target, weight, ignore_index, reduction):
+        self.shape = log_p.shape
+        return self._pick(log_p, target, weight, ignore_index, reduction)
+
+    def backward(self, grad):
+        g = np.zeros(self.shape, dtype=self.w.dtype)
+        g[self.rows, self.safe] = -self._row_scale(grad)
+        return g, None
+
+
+class SoftCrossEntropy(Function):
+    """d CE/dlogits = softmax·Σ_c w_c t_c − w⊙t,  d CE/dt = −w⊙log_softmax(logits)."""
+
+    def forward(self, logits, target, weight, reduction):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.wt = target if weight is None else target * weight
+        self.weight, self.reduction = weight, reduction
+        losses = -(self.wt * self.log_p).sum(axis=1)
+        return _reduce(losses, reduction)
+
+    def backward(self, grad):
+        g = _spread(grad, len(self.log_p), self.reduction)
+        g = g[:, None] if np.ndim(g) else g
+        wt = self.wt
+        glogits = g * (np.exp(self.log_p) * wt.sum(axis=1, keepdims=True) - wt)
+        gt = None
+        if self.needs_input_grad[1]:
+            gt = -g * (self.log_p if self.weight is None else self.log_p * self.weight)
+        return glogits, gt
+
+
+# ----- public functions ------------------------------------------------------------------------
+
+
+def _check(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}")
+
+
+def _pair(name: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
+    """Input and target as tensors of one float dtype and one shape."""
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point; got {input.dtype}")
+    target = as_tensor(target)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{name}: input has shape {input.shape} but target has shape {target.shape}; they "
+            "must match (reshape one of them, e.g. target.reshape(input.shape))"
+        )
+    return input, cast(target, input.data.dtype)
+
+
+def _constant(value: Any, dtype: np.dtype) -> np.ndarray | None:
+    if value is None:
+        return None
+    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=dtype)
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared error (x − t)², reduced. Shapes: input and target alike."""
+    _check(reduction)
+    return MSELoss.apply(*_pair("mse_loss", input, target), reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute error |x − t|, reduced. Shapes: input and target alike."""
+    _check(reduction)
+    return L1Loss.apply(*_pair("l1_loss", input, target), reduction=reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½d² where |d| ≤ δ, else δ(|d| − ½δ), with d = x − t; reduced."""
+    _check(reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0; got {delta}")
+    return HuberLoss.apply(*_pair("huber_loss", input, target), reduction=reduction, delta=delta)
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """−[t·log p + (1 − t)·log(1 − p)] on probabilities p ∈ [0, 1]; each log clamped at −100.
+
+    Prefer :func:`binary_cross_entropy_with_logits` on the pre-sigmoid values: it is exact
+    where this one saturates.
+    """
+    _check(reduction)
+    p, t = _pair("binary_cross_entropy", input, target)
+    if p.size and not ((p.data >= 0).all() and (p.data <= 1).all()):
+        raise ValueError(
+            "binary_cross_entropy: input must hold probabilities in [0, 1] (found "
+            f"{np.nanmin(p.data) if not np.isnan(p.data).all() else 'NaN'} to "
+            f"{np.nanmax(p.data) if not np.isnan(p.data).all() else 'NaN'}); "
+            "for raw scores use binary_cross_entropy_with_logits"
+        )
+    w = _constant(weight, p.data.dtype)
+    return BinaryCrossEntropy.apply(p, t, reduction=reduction, weight=w)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
+    """Binary cross-entropy of σ(x), computed from the logits x without overflow.
+
+    ``pos_weight`` scales the positive term (broadcast along the last axis), ``weight`` each
+    element's loss.
+    """
+    _check(reduction)
+    x, t = _pair("binary_cross_entropy_with_logits", input, target)
+    dtype = x.data.dtype
+    return BinaryCrossEntropyWithLogits.apply(
+        x, t, reduction=reduction, weight=_constant(weight, dtype),
+        pos_weight=_constant(pos_weight, dtype),
+    )
+
+
+def _as_rows(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    """Scores (N, C, d1, ...) and targets as rows of C scores; also a per-sample loss's shape.
+
+    Probability targets (the input's shape) are moved like the input; index targets flattened.
+    """
+    soft = target.shape == input.shape
+    if input.ndim == 1:
+        return reshape(input, (1, -1)), reshape(target, (1, -1) if soft else (1,)), ()
+    per_sample = (input.shape[0],) + input.shape[2:]
+    if input.ndim > 2:
+        classes_last = (0, *range(2, input.ndim), 1)
+        input = reshape(permute(input, classes_last), (-1, input.shape[1]))
+        target = (
+            reshape(permute(target, classes_last), input.shape) if soft else reshape(target, (-1,))
+        )
+    return input, target, per_sample
+
+
+def _class_targets(name: str, target: Tensor, num_classes: int, ignore_index: int) -> np.ndarray:
+    labels = target.data
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: class-index targets must be integers; got {labels.dtype} (for class "
+            "probabilities pass a float target with the input's shape)"
+        )
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= num_classes))
+    if bad.any():
+        raise ValueError(
+            f"{name}: target {labels[bad][0]} is out of range for {num_classes} classes; "
+            f"labels must be in [0, {num_classes - 1}]"
+            + (f" (or the ignore_index {ignore_index})" if ignore_index >= 0 else "")
+        )
+    return labels.astype(np.intp, copy=False)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Softmax cross-entropy from logits.
+
+    Shapes: input ``(N, C)`` (or ``(C,)``, or ``(N, C, d1, ...)``); target either class indices
+    ``(N,)`` (``(N, d1, ...)``) of an integer dtype, or class probabilities of the input's shape.
+    ``weight`` ``(C,)`` weights each class; targets equal to ``ignore_index`` are skipped, and
+    ``'mean'`` divides by the total weight of the counted targets (as PyTorch does).
+    """
+    _check(reduction)
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: input must be floating point; got {input.dtype}")
+    target = as_tensor(target)
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1] if input.ndim else 0
+    if target.data.dtype.kind == "f" and target.shape == input.shape:
+        rows, probs, per_sample = _as_rows(input, cast(target, input.dtype))
+        w = _constant(weight, input.data.dtype)
+        out = SoftCrossEntropy.apply(rows, probs, weight=w, reduction=reduction)
+        return reshape(out, per_sample) if reduction == "none" else out
+    expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
+    if target.shape != expected:
+        raise ValueError(
+            f"cross_entropy: input of shape {input.shape} needs class-index targets of shape "
+            f"{expected} or probabilities of shape {input.shape}; got {target.shape}"
+        )
+    labels = _class_targets("cross_entropy", target, classes, ignore_index)
+    rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
+    w = _class_weight("cross_entropy", weight, classes, input.data.dtype)
+    out = CrossEntropy.apply(
+        rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction
+    )
+    return reshape(out, per_sample) if reduction == "none" else out
+
+
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood −log_p[target] from log-probabilities (e.g. log_softmax output).
+
+    Shapes as :func:`cross_entropy` with class-index targets.
+    """
+    _check(reduction)
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"nll_loss: input must be floating point; got {input.dtype}")
+    target = as_tensor(target)
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1] if input.ndim else 0
+    expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
+    if target.shape != expected:
+        raise ValueError(
+            f"nll_loss: input of shape {input.shape} needs targets of shape {expected}; "
+            f"got {target.shape}"
+        )
+    labels = _class_targets("nll_loss", target, classes, ignore_index)
+    rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
+    w = _class_weight("nll_loss", weight, classes, input.data.dtype)
+    out = NLLLoss.apply(rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return reshape(out, per_sample) if reduction == "none" else out
+
+
+def _class_weight(name: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
+    w = _constant(weight, dtype)
+    if w is not None and w.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},); got {w.shape}")
+    return w

@@ -1,0 +1,497 @@
+"""``Tensor``: an ndarray that remembers which op made it, so gradients can flow back.
+
+A tensor holds its values in ``.data`` (a NumPy array). When an op runs on tensors and one of
+them has ``requires_grad=True``, the result records the op (its ``Function`` node) and the op
+records its inputs: that chain of records is the graph that ``backward()`` walks.
+
+The arithmetic operators and most methods are thin calls into :mod:`chainrule.functional`,
+where each op's forward and backward live side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule.autograd.grad_mode import is_grad_enabled
+
+_NOT_DIFFERENTIABLE = "only floating-point tensors can require gradients"
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Parameters
+    ----------
+    data : array_like
+        The values. NumPy arrays are used without a copy (use :func:`tensor` for a copy).
+    dtype : dtype, optional
+        Convert ``data`` to this dtype. By default Python floats become the default float dtype
+        (float32), NumPy arrays keep theirs, Python ints become int64.
+    requires_grad : bool
+        Record operations on this tensor so that ``backward()`` fills its ``.grad``.
+        Only floating-point tensors may require gradients.
+    name : str, optional
+        A label shown when graphs are drawn or explained.
+
+    Attributes
+    ----------
+    data : ndarray of shape ``shape``
+    grad : Tensor of shape ``shape`` or None
+        The accumulated gradient of whatever ``backward()`` was called on, with respect to this
+        tensor. Filled for leaves that require grad, and for other tensors after
+        :meth:`retain_grad`.
+    """
+
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "name", "_retains_grad", "_hooks")
+    # Make NumPy defer to our reflected operators: ndarray * Tensor calls Tensor.__rmul__.
+    __array_ufunc__ = None
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        requires_grad: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = dtypes.to_array(data, dtype)
+        self._grad: Tensor | None = None
+        self._requires_grad = False
+        self._ctx = None
+        self.name = name
+        self._retains_grad = False
+        self._hooks: list[Callable[[Tensor], Any]] | None = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray) -> Tensor:
+        """A new leaf around ``data`` without checks or copies (internal fast path)."""
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
+        t._requires_grad = False
+        t._ctx = None
+        t.name = None
+        t._retains_grad = False
+        t._hooks = None
+        return t
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray, fn: Any) -> Tensor:
+        """The output of op node ``fn``: it requires grad and remembers ``fn``."""
+        t = cls._wrap(data)
+        t._requires_grad = True
+        t._ctx = fn
+        return t
+
+    # ----- autograd state -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backpropagation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"{_NOT_DIFFERENTIABLE}; this tensor is {self.data.dtype}. "
+                "Convert it first, e.g. x.float() or chainrule.tensor(data, dtype='float32')."
+            )
+        if not flag and self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad cannot be turned off on a tensor computed by an op; "
+                "use .detach() to get a tensor outside the graph"
+            )
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set :attr:`requires_grad` in place and return ``self``."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """Accumulated gradient (a Tensor of this tensor's shape), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor(value)
+            if value.shape != self.shape:
+                raise ValueError(f"assigned grad has shape {value.shape}; expected {self.shape}")
+        self._grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than computed by a recorded op."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op node that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array_like of shape ``self.shape``, optional
+            The gradient of some scalar with respect to this tensor. May be omitted only when
+            this tensor holds a single value (the loss), when it defaults to 1.
+        retain_graph : bool
+            Keep the graph's saved values so that ``backward`` can run through it again.
+
+        Gradients are added to the ``.grad`` of leaves (they accumulate until cleared).
+        """
+        from chainrule.autograd.engine import backward
+
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a single-value tensor (a loss); this "
+                    f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or "
+                    "pass grad= of the same shape."
+                )
+            g = np.ones_like(self.data)
+        else:
+            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if g.shape != self.shape:
+                raise ValueError(f"grad has shape {g.shape}; expected {self.shape}")
+        backward(self, g, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()``."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        The hook may return a replacement gradient of the same shape. Returns a function that
+        removes the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook() on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        hooks = self._hooks
+        return lambda: hooks.remove(hook) if hook in hooks else None
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, outside any graph."""
+        return Tensor._wrap(self.data)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (for gradients and buffers; not recorded)."""
+        self.data[...] = 0
+        return self
+
+    # ----- array facts ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The values as an ndarray (shared, not copied)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != dtypes.get_default_dtype() and self.data.dtype.kind == "f":
+            extra += f", dtype={self.data.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{self._ctx.op_name}>"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ----- operators (recorded ops; see chainrule.functional) ---------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return F.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return F.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return F.div(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return F.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return F.pow(as_tensor(base, self), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return F.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return F.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return F.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return F.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self._requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
+                "do it under chainrule.no_grad() (e.g. to initialize a parameter)"
+            )
+        self.data[plain_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    # Comparisons give bool tensors and are never differentiated.
+    def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
+        return Tensor._wrap(op(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    # ----- methods mirroring chainrule.functional ------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return F.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return F.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return F.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return F.min(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        return F.var(self, axis, keepdims, correction)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return F.logsumexp(self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Index of the largest value (not differentiable)."""
+        return Tensor._wrap(np.argmax(self.data, axis=axis))
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        """Index of the smallest value (not differentiable)."""
+        return Tensor._wrap(np.argmin(self.data, axis=axis))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return F.reshape(self, *shape)
+
+    view = reshape
+
+    def permute(self, *axes: Any) -> Tensor:
+        return F.permute(self, *axes)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        return F.transpose(self, dim0, dim1)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-D tensors)."""
+        return F.permute(self, tuple(range(self.ndim))[::-1])
+
+    def expand(self, *shape: Any) -> Tensor:
+        return F.expand(self, *shape)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return F.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return F.unsqueeze(self, axis)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return F.flatten(self, start_dim, end_dim)
+
+    def exp(self) -> Tensor:
+        return F.exp(self)
+
+    def log(self) -> Tensor:
+        return F.log(self)
+
+    def sqrt(self) -> Tensor:
+        return F.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return F.abs(self)
+
+    def tanh(self) -> Tensor:
+        return F.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return F.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return F.relu(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return F.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return F.log_softmax(self, axis)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return F.clip(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return F.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return F.minimum(self, other)
+
+    def matmul(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return F.pow(self, exponent)
+
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor in ``dtype`` (itself if it already is)."""
+        return F.cast(self, dtype)
+
+    astype = to
+
+    def float(self) -> Tensor:
+        return F.cast(self, np.float32)
+
+    def double(self) -> Tensor:
+        return F.cast(self, np.float64)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    __hash__ = object.__hash__
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """Create a tensor from a copy of ``data`` (list, number or ndarray).
+
+    Python floats become the default float dtype (float32); NumPy arrays keep their dtype.
+
+    >>> x = tensor([[1.0, 2.0]], requires_grad=True)
+    >>> x.shape, x.dtype
+    ((1, 2), dtype('float32'))
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    t = Tensor(dtypes.to_array(data, dtype, copy=True), requires_grad=requires_grad, name=name)
+    return t
+
+
+def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A tensor sharing memory with ``array`` (no copy; its dtype is kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy() expects an ndarray, got {type(array).__name__}")
+    return Tensor(array, requires_grad=requires_grad)
+
+
+# The methods above call into chainrule.functional, whose ops need Tensor defined first.
+from chainrule import functional as F  # noqa: E402
+from chainrule.ops.arithmetic import as_tensor  # noqa: E402
+from chainrule.ops.shape import plain_index  # noqa: E402
