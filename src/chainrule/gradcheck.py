@@ -94,7 +94,9 @@ def gradcheck(
     return True
 
 
-def _analytic_vjp(fn: Callable[..., Tensor], copies: list[Any], i: int, v: np.ndarray) -> np.ndarray:
+def _analytic_vjp(
+    fn: Callable[..., Tensor], copies: list[Any], i: int, v: np.ndarray
+) -> np.ndarray:
     """vᵀJ for input i, by one backward pass."""
     for a in copies:
         if isinstance(a, Tensor):

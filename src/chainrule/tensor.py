@@ -227,7 +227,9 @@ class Tensor:
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}")
+            raise ValueError(
+                f"item() needs a tensor with one element; this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -469,7 +471,9 @@ class Tensor:
     __hash__ = object.__hash__
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """Create a tensor from a copy of ``data`` (list, number or ndarray).
 
     Python floats become the default float dtype (float32); NumPy arrays keep their dtype.

@@ -80,7 +80,9 @@ class Function:
             data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as err:
             shapes = " and ".join(str(t.shape) for t in inputs)
-            raise ValueError(f"{cls.op_name}: input shapes {shapes} are incompatible: {err}") from None
+            raise ValueError(
+                f"{cls.op_name}: input shapes {shapes} are incompatible: {err}"
+            ) from None
         if state.anomaly:
             _check_finite(cls.op_name, "forward output", data)
         if state.grad_enabled:

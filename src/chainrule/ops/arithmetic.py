@@ -244,7 +244,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     """
     a, b = operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"MatMul: both operands need at least 1 dimension; got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"MatMul: both operands need at least 1 dimension; got shapes {a.shape} and {b.shape}"
+        )
     return MatMul.apply(a, b)
 
 

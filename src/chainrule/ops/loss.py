@@ -104,7 +104,7 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """d BCE(σ(x))/dx = (1 − t) − l·σ(−x) with l = 1 + (pos_weight − 1)t (σ(x) − t if no pos_weight)."""
+    """d BCE(σ(x))/dx = (1 − t) − l·σ(−x), l = 1 + (pos_weight − 1)t; else σ(x) − t."""
 
     def forward(self, x, t, reduction, weight, pos_weight):
         softplus_neg = np.logaddexp(0, -x)
@@ -287,7 +287,10 @@ def binary_cross_entropy_with_logits(
     x, t = _pair("binary_cross_entropy_with_logits", input, target)
     dtype = x.data.dtype
     return BinaryCrossEntropyWithLogits.apply(
-        x, t, reduction=reduction, weight=_constant(weight, dtype),
+        x,
+        t,
+        reduction=reduction,
+        weight=_constant(weight, dtype),
         pos_weight=_constant(pos_weight, dtype),
     )
 

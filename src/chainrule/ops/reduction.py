@@ -61,7 +61,9 @@ class Mean(Function):
         return x.mean(axis=axes, keepdims=keepdims)
 
     def backward(self, grad):
-        return (_expand(grad * (1.0 / builtins.max(self.n, 1)), self.axes, self.keepdims, self.shape),)
+        return (
+            _expand(grad * (1.0 / builtins.max(self.n, 1)), self.axes, self.keepdims, self.shape),
+        )
 
 
 class Extreme(Function, register=False):

@@ -104,9 +104,7 @@ class Pad(Function):
 def _is_basic(index: Any) -> bool:
     """True for indexes made only of ints, slices, None and Ellipsis (no repeats possible)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts
-    )
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
 
 
 def plain_index(index: Any) -> Any:
@@ -126,7 +124,9 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     try:
         return GetItem.apply(x, index=index)
     except IndexError as err:
-        raise IndexError(f"index {index!r} does not fit a tensor of shape {x.shape}: {err}") from None
+        raise IndexError(
+            f"index {index!r} does not fit a tensor of shape {x.shape}: {err}"
+        ) from None
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -137,14 +137,18 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     try:
         return Reshape.apply(x, shape=shape)
     except ValueError:
-        raise ValueError(f"Reshape: cannot reshape a tensor of shape {x.shape} (size {x.size}) into {shape}") from None
+        raise ValueError(
+            f"Reshape: cannot reshape a tensor of shape {x.shape} (size {x.size}) into {shape}"
+        ) from None
 
 
 def permute(x: Tensor, *axes: Any) -> Tensor:
     """Reorder the axes: output axis i is input axis ``axes[i]``."""
     axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-        raise ValueError(f"Permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
+        raise ValueError(
+            f"Permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}"
+        )
     return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
 
 
@@ -222,7 +226,9 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     Pairs apply to the last axis first. Widths must be ≥ 0.
     """
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected pairs of widths for at most {x.ndim} axes; got {tuple(pad)}")
+        raise ValueError(
+            f"pad: expected pairs of widths for at most {x.ndim} axes; got {tuple(pad)}"
+        )
     if any(int(p) < 0 for p in pad):
         raise ValueError(f"pad: widths must be ≥ 0; got {tuple(pad)}")
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
