@@ -92,7 +92,8 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        self.cdf = (0.5 * (1 + _erf(x.astype(np.float64) / _SQRT_2))).astype(x.dtype)
+        erf = np.asarray(_erf(x / _SQRT_2), dtype=np.float64)
+        self.cdf = (0.5 * (1 + erf)).astype(x.dtype)
         return x * self.cdf
 
     def backward(self, grad):
