@@ -44,6 +44,17 @@ def _clamped_log(x: np.ndarray) -> np.ndarray:
     return np.maximum(out, -100.0, out=out)
 
 
+def _clamped_log1m(x: np.ndarray) -> np.ndarray:
+    """log(1 − x) clamped at −100, via log1p so that it stays exact for tiny x."""
+    out = np.full_like(x, -100.0)
+    np.log1p(-x, out=out, where=x < 1)
+    return np.maximum(out, -100.0, out=out)
+
+
+# PyTorch's floor for p(1 − p) in the BCE gradient is the float32 number nearest 1e-12.
+_BCE_EPSILON = float(np.float32(1e-12))
+
+
 class MSELoss(Function):
     """d (x − t)²/dx = 2(x − t),  d/dt = −2(x − t)."""
 
@@ -85,10 +96,10 @@ class HuberLoss(Function):
 
 
 class BinaryCrossEntropy(Function):
-    """d BCE/dp = w(p − t)/max(p(1 − p), 10⁻¹²),  d/dt = w(log(1 − p) − log p)."""
+    """d BCE/dp = w(p − t)/max(p(1 − p), ε) with ε ≈ 10⁻¹²,  d/dt = w(log(1 − p) − log p)."""
 
     def forward(self, p, t, reduction, weight):
-        self.log_p, self.log_1p = _clamped_log(p), _clamped_log(1 - p)
+        self.log_p, self.log_1p = _clamped_log(p), _clamped_log1m(p)
         self.p, self.t, self.reduction, self.weight = p, t, reduction, weight
         values = -(t * self.log_p + (1 - t) * self.log_1p)
         return _reduce(values if weight is None else values * weight, reduction)
@@ -98,7 +109,7 @@ class BinaryCrossEntropy(Function):
         g = _spread(grad, p.size, self.reduction)
         if w is not None:
             g = g * w
-        gp = g * (p - t) / np.maximum(p * (1 - p), 1e-12)
+        gp = g * (p - t) / np.maximum(p * (1 - p), _BCE_EPSILON)
         gt = g * (self.log_1p - self.log_p) if self.needs_input_grad[1] else None
         return gp, gt
 

@@ -116,7 +116,7 @@ class Var(Function):
 
 
 class LogSumExp(Function):
-    """d log Σ exp(x) / dxⱼ = softmax(x)ⱼ (computed shifted by max x, so never overflows)."""
+    """d log Σ exp(x)/dxⱼ = softmax(x)ⱼ (computed shifted by max x, so never overflows)."""
 
     def forward(self, x, axes, keepdims):
         m = np.max(x, axis=axes, keepdims=True)
