@@ -1,4 +1,4 @@
-"""The backward pass: accumulation, graph rules, grad modes, hooks, anomaly detection, custom ops."""
+"""The backward pass: accumulation, graph rules, grad modes, hooks, anomaly checks, custom ops."""
 
 from __future__ import annotations
 
@@ -140,7 +140,8 @@ def test_engine_rejects_a_custom_op_gradient_of_the_wrong_shape():
         def backward(self, grad):
             return (np.ones(7),)
 
-    with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape \(7,\)"):
+    message = r"BadShape.backward returned a gradient of shape \(7,\)"
+    with pytest.raises(RuntimeError, match=message):
         BadShape.apply(leaf([1.0, 2.0])).sum().backward()
 
 

@@ -286,9 +286,10 @@ def binary_losses(draw):
         return (lambda p, t: F.binary_cross_entropy(p, t, weight, reduction)), [p, target]
     pos = rng.random(shape[-1:]) + 0.5 if draw(st.booleans()) else None
     x = leaf(3 * rng.standard_normal(shape))
-    return (
-        lambda x, t: F.binary_cross_entropy_with_logits(x, t, weight, reduction, pos)
-    ), [x, target]
+    return (lambda x, t: F.binary_cross_entropy_with_logits(x, t, weight, reduction, pos)), [
+        x,
+        target,
+    ]
 
 
 @case("CrossEntropy", "NLLLoss")
@@ -310,8 +311,9 @@ def class_index_losses(draw):
     if draw(st.booleans()):
         return (lambda x: F.cross_entropy(x, labels, weight, ignore, reduction)), [x]
     return (
-        lambda x: F.nll_loss(F.log_softmax(x, axis=0 if x.ndim == 1 else 1), labels, weight,
-                             ignore, reduction)
+        lambda x: F.nll_loss(
+            F.log_softmax(x, axis=0 if x.ndim == 1 else 1), labels, weight, ignore, reduction
+        )
     ), [x]
 
 
