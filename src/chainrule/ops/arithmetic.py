@@ -233,6 +233,10 @@ def neg(x: Tensor) -> Tensor:
 def pow(base: Any, exponent: Any) -> Tensor:
     """Elementwise ``base ** exponent``; a scalar exponent is a constant."""
     if isinstance(base, Tensor) and dtypes.is_scalar(exponent):
+        # A Python number keeps the base's dtype; a NumPy float64 scalar would upcast it.
+        exponent = np.asarray(exponent).item()
+        if base.data.dtype.kind != "f" and isinstance(exponent, float):
+            base = cast(base, dtypes.get_default_dtype())
         return PowScalar.apply(base, exponent=exponent)
     return Pow.apply(*operands(base, exponent))
 
