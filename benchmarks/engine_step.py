@@ -388,8 +388,8 @@ RUNNERS: dict[str, type[Runner]] = {
 class TimingConfig:
     """How long to warm up and how to size the timed blocks."""
 
-    repeat: int = 21
-    block_seconds: float = 0.25
+    repeat: int = 31
+    block_seconds: float = 0.15
     warmup_seconds: float = 0.2
     min_warmup_steps: int = 3
     min_steps: int = 3

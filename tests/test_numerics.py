@@ -94,9 +94,7 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "loss", [F.mse_loss, F.l1_loss, F.huber_loss], ids=["mse", "l1", "huber"]
-)
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss, F.huber_loss], ids=["mse", "l1", "huber"])
 def test_regression_losses_stay_finite_at_large_errors(loss, dtype):
     x = cr.tensor(np.array([BIG, -BIG], dtype=dtype), requires_grad=True)
     out = loss(x, np.array([-BIG, BIG], dtype=dtype))

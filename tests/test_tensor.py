@@ -40,8 +40,19 @@ def test_tensor_copies_its_input_and_from_numpy_shares_it():
 )
 def test_float32_tensor_stays_float32_with_any_scalar_operand(scalar):
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    for y in (x + scalar, scalar + x, x * scalar, scalar * x, x - scalar, scalar - x, x / scalar,
-              scalar / x, x**scalar, F.maximum(x, scalar), F.where(x.data > 1, x, scalar)):
+    for y in (
+        x + scalar,
+        scalar + x,
+        x * scalar,
+        scalar * x,
+        x - scalar,
+        scalar - x,
+        x / scalar,
+        scalar / x,
+        x**scalar,
+        F.maximum(x, scalar),
+        F.where(x.data > 1, x, scalar),
+    ):
         assert y.dtype == np.float32
     (x * scalar).sum().backward()
     assert x.grad.dtype == np.float32
