@@ -61,8 +61,8 @@ def bench():
 
 def _check_result(result: dict) -> None:
     assert set(result) == RESULT_KEYS
-    assert result["blocks"] == len(result["samples_us"]) >= 1
-    assert result["steps_per_block"] >= 1
+    assert result["blocks"] == len(result["samples_us"]) == len(result["steps_per_block"]) >= 1
+    assert all(n >= 1 for n in result["steps_per_block"])
     assert math.isfinite(result["median_us"]) and result["median_us"] > 0
 
 

@@ -85,9 +85,14 @@ class Tensor:
     @classmethod
     def _from_op(cls, data: np.ndarray, fn: Any) -> Tensor:
         """The output of op node ``fn``: it requires grad and remembers ``fn``."""
-        t = cls._wrap(data)
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
         t._requires_grad = True
         t._ctx = fn
+        t.name = None
+        t._retains_grad = False
+        t._hooks = None
         return t
 
     # ----- autograd state -------------------------------------------------------------------
@@ -165,7 +170,7 @@ class Tensor:
                     f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or "
                     "pass grad= of the same shape."
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape, self.data.dtype)
         else:
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if g.shape != self.shape:

@@ -51,18 +51,25 @@ def _shape_error(op_name: str, got: tuple[int, ...], expected: tuple[int, ...]) 
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor ``root`` depends on that requires grad, each before the tensors it came from.
 
-    An iterative depth-first search, so a chain of any length needs no recursion.
+    An iterative depth-first search (each tensor is listed once all its inputs are), so a chain
+    of any length needs no recursion. Tensors hash by identity.
     """
     order: list[Tensor] = []
-    seen = {id(root)}
-    stack = [(root, iter(_parents(root)))]
+    if root._ctx is None:
+        return [root]
+    seen = {root}
+    stack = [(root, iter(root._ctx.inputs))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent._requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append((parent, iter(_parents(parent))))
-                break
+            if parent._requires_grad and parent not in seen:
+                seen.add(parent)
+                fn = parent._ctx
+                if fn is None:
+                    order.append(parent)
+                else:
+                    stack.append((parent, iter(fn.inputs)))
+                    break
         else:
             stack.pop()
             order.append(node)
@@ -70,17 +77,13 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _parents(t: Tensor) -> tuple[Tensor, ...]:
-    fn = t._ctx
-    return fn.inputs if fn is not None else ()
-
-
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` (the gradient with respect to ``root``) through the graph."""
-    grads: dict[int, np.ndarray] = {id(root): grad}
+    grads: dict[Tensor, np.ndarray] = {root: grad}
     handed_out: set[int] = set()
+    anomaly = state.anomaly
     for t in topological_order(root):
-        g = grads.pop(id(t), None)
+        g = grads.pop(t, None)
         if g is None:
             continue
         if t._hooks:
@@ -93,8 +96,8 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
                 g = g.copy()
             handed_out.add(id(g))
             t._grad = Tensor._wrap(g) if t._grad is None else Tensor._wrap(t._grad.data + g)
-        if fn is None:
-            continue
+            if fn is None:
+                continue
         if fn.released:
             raise RuntimeError(
                 f"backward through {fn.op_name} a second time: its saved values were freed by "
@@ -107,15 +110,15 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
             if not needed or ig is None:
                 continue
-            if ig.shape != inp.data.shape:
-                ig = unbroadcast(ig, inp.data.shape, fn.op_name)
-            if ig.dtype != inp.data.dtype:
-                ig = ig.astype(inp.data.dtype)
-            if state.anomaly:
+            data = inp.data
+            if ig.shape != data.shape:
+                ig = unbroadcast(ig, data.shape, fn.op_name)
+            if ig.dtype is not data.dtype and ig.dtype != data.dtype:
+                ig = ig.astype(data.dtype)
+            if anomaly:
                 _check_finite(fn.op_name, "backward gradient", ig)
-            key = id(inp)
-            previous = grads.get(key)
-            grads[key] = ig if previous is None else previous + ig
+            previous = grads.get(inp)
+            grads[inp] = ig if previous is None else previous + ig
 
 
 def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:

@@ -48,6 +48,8 @@ class Function:
     registers under another name than the class name.
     """
 
+    # The node's own fields live in slots, so that what forward saved is exactly __dict__.
+    __slots__ = ("inputs", "needs_input_grad", "released", "__dict__")
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     released: bool
@@ -76,9 +78,18 @@ class Function:
         ``forward`` as keywords.
         """
         fn = cls()
+        # Unrolled for one and two inputs: this is the per-op overhead every small network pays.
+        n = len(inputs)
         try:
-            data = fn.forward(*[t.data for t in inputs], **params)
+            if n == 1:
+                data = fn.forward(inputs[0].data, **params)
+            elif n == 2:
+                data = fn.forward(inputs[0].data, inputs[1].data, **params)
+            else:
+                data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as err:
+            if str(err).startswith(f"{cls.op_name}:"):
+                raise
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise ValueError(
                 f"{cls.op_name}: input shapes {shapes} are incompatible: {err}"
@@ -86,7 +97,12 @@ class Function:
         if state.anomaly:
             _check_finite(cls.op_name, "forward output", data)
         if state.grad_enabled:
-            needs = tuple([t._requires_grad for t in inputs])
+            if n == 1:
+                needs = (inputs[0]._requires_grad,)
+            elif n == 2:
+                needs = (inputs[0]._requires_grad, inputs[1]._requires_grad)
+            else:
+                needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
@@ -96,9 +112,8 @@ class Function:
 
     def release(self) -> None:
         """Free what ``forward`` saved; a later backward through this node raises."""
-        inputs, needs = self.inputs, self.needs_input_grad
         self.__dict__.clear()
-        self.inputs, self.needs_input_grad, self.released = inputs, needs, True
+        self.released = True
 
     @classmethod
     def derivative(cls) -> str:

@@ -21,9 +21,8 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1/(1 + e^−x) from e^−|x| ≤ 1, so it never overflows and is exact in both tails."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """σ(x) = exp(−softplus(−x)): ``logaddexp`` never overflows, and both tails are exact."""
+    return np.exp(-np.logaddexp(0, -x))
 
 
 class Sigmoid(Function):

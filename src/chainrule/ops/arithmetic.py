@@ -184,11 +184,12 @@ class Linear(Function):
         gx = grad @ w if need[0] else None
         gw = gb = None
         if len(need) > 1 and (need[1] or (len(need) > 2 and need[2])):
-            g2 = grad.reshape(-1, grad.shape[-1])
+            if grad.ndim != 2:  # fold leading batch axes into one
+                grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
             if need[1]:
-                gw = g2.T @ x.reshape(-1, x.shape[-1])
+                gw = grad.T @ x
             if len(need) > 2 and need[2]:
-                gb = g2.sum(axis=0)
+                gb = grad.sum(axis=0)
         return gx, gw, gb
 
 
@@ -260,14 +261,19 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shapes: x ``(..., in)``, weight ``(out, in)`` (PyTorch's layout), bias ``(out,)`` ->
     ``(..., out)``. One node in the graph instead of three.
     """
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    xs, ws = x.data.shape, weight.data.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"Linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; "
             f"expected input (..., {weight.shape[1] if weight.ndim == 2 else 'in'})"
         )
+    if x.data.dtype is not weight.data.dtype:
+        x = cast(x, dtypes.result_dtype(x.data.dtype, weight.data.dtype))
+        weight = cast(weight, x.data.dtype)
     if bias is None:
         return Linear.apply(x, weight)
-    if bias.shape != (weight.shape[0],):
+    bias = cast(bias, x.data.dtype)
+    if bias.data.shape != (ws[0],):
         raise ValueError(f"Linear: bias has shape {bias.shape}; expected ({weight.shape[0]},)")
     return Linear.apply(x, weight, bias)
 

@@ -26,7 +26,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return values.mean()
+        # sum × 1/n: ndarray.mean() runs Python code that costs more than the math on small arrays.
+        return values.sum() * (1.0 / values.size) if values.size else values.mean()
     if reduction == "sum":
         return values.sum()
     return values
@@ -119,8 +120,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def forward(self, x, t, reduction, weight, pos_weight):
         softplus_neg = np.logaddexp(0, -x)
-        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
-        values = (1 - t) * x + scale * softplus_neg
+        scale = None if pos_weight is None else 1 + (pos_weight - 1) * t
+        values = (1 - t) * x + (softplus_neg if scale is None else scale * softplus_neg)
         self.x, self.t, self.scale, self.sp = x, t, scale, softplus_neg
         self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
         return _reduce(values if weight is None else values * weight, reduction)
@@ -131,7 +132,7 @@ class BinaryCrossEntropyWithLogits(Function):
         if self.weight is not None:
             g = g * self.weight
         if self.pos_weight is None:
-            gx = g * (stable_sigmoid(x) - t)
+            gx = g * (np.exp(-self.sp) - t)  # σ(x) = exp(−softplus(−x)), reusing the forward
         else:
             gx = g * ((1 - t) - self.scale * stable_sigmoid(-x))
         gt = None

@@ -11,6 +11,7 @@ incoming gradient.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -57,13 +58,14 @@ class Mean(Function):
 
     def forward(self, x, axes, keepdims):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
-        self.n = int(np.prod([x.shape[a] for a in axes]))
-        return x.mean(axis=axes, keepdims=keepdims)
+        self.n = math.prod([x.shape[a] for a in axes])
+        if self.n == 0:
+            raise ValueError(f"Mean: mean over an empty axis of a tensor of shape {x.shape}")
+        # sum × 1/n: ndarray.mean() runs Python code that costs more than the math on small arrays.
+        return x.sum(axis=axes, keepdims=keepdims) * (1.0 / self.n)
 
     def backward(self, grad):
-        return (
-            _expand(grad * (1.0 / builtins.max(self.n, 1)), self.axes, self.keepdims, self.shape),
-        )
+        return (_expand(grad * (1.0 / self.n), self.axes, self.keepdims, self.shape),)
 
 
 class Extreme(Function, register=False):
@@ -101,7 +103,7 @@ class Var(Function):
     """d var(x)/dxⱼ = 2(xⱼ − mean x)/(n − correction)."""
 
     def forward(self, x, axes, keepdims, correction):
-        n = int(np.prod([x.shape[a] for a in axes]))
+        n = math.prod([x.shape[a] for a in axes])
         centered = x - x.mean(axis=axes, keepdims=True)
         self.centered, self.axes, self.keepdims = centered, axes, keepdims
         self.dof = builtins.max(n - correction, 0)
