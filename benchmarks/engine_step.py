@@ -21,17 +21,20 @@ see the same data. Before timing, each implementation runs a few steps from thos
 parameters are compared with the hand-written NumPy ones, so a mismatch in the work shows up as a
 large difference in the report.
 
-Timing: every implementation is warmed up, then each timed *block* runs ``n`` steps back to back
-(``n`` calibrated so that a block lasts about ``--block-seconds``) and records the time per step.
-Blocks of the three implementations are interleaved, ``--repeat`` rounds of them, and the
-report gives the median per-step time. Parameters are reset to the initial weights (outside the
-timed region) before every block, so each block does exactly the same work.
+Timing: every implementation is warmed up, then the run goes in *rounds*. A round times one
+block of each implementation (in an order that rotates from round to round): first the
+implementation runs untimed for ``--settle-seconds`` (so that thread pools left spinning by the
+previous implementation go idle), then its parameters are reset to the initial weights and a
+block of ``n`` steps runs back to back (``n`` sized so that a block lasts about
+``--block-seconds``). The report gives, per implementation, the median over rounds of the time
+per step. Rounds during which other processes kept the CPUs busy (read from ``/proc/stat``) are
+left out of the medians, and the report says how many were.
 
 Run from the repository root::
 
-    python benchmarks/engine_step.py                 # full run (about a minute on 2 cores)
+    python benchmarks/engine_step.py                 # full run (about 80 s on 2 cores)
     python benchmarks/engine_step.py --quick         # smoke run, a few seconds
-    python benchmarks/engine_step.py --json out.json --repeat 31
+    python benchmarks/engine_step.py --json out.json --repeat 41 --batches 32,256
 
 The goals for chainrule/torch are printed next to each ratio; they are targets, not assertions.
 """
@@ -70,7 +73,7 @@ except (ImportError, OSError) as _err:  # pragma: no cover - depends on the envi
 
 CF = cr.functional
 
-#: Where ``--json`` writes by default (relative to the repository root).
+#: Where ``--json`` writes by default: ``benchmarks/results/engine_step.json``.
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "engine_step.json"
 
 #: Goals for the chainrule/torch step-time ratio, by case name (printed, never asserted).
@@ -386,39 +389,83 @@ RUNNERS: dict[str, type[Runner]] = {
 
 @dataclass
 class TimingConfig:
-    """How long to warm up and how to size the timed blocks."""
+    """How to warm up, settle and size the timed blocks, and when a round counts as disturbed.
 
-    repeat: int = 31
-    block_seconds: float = 0.15
+    - Before every timed block the same implementation runs untimed for ``settle_seconds``:
+      after a NumPy-based block, OpenBLAS's worker threads keep spinning for about 0.1 s and
+      would otherwise slow down the first ~100 ms of a following PyTorch block by up to 2x.
+    - A block stops early once it has run ``deadline_factor * block_seconds`` (at least one step
+      always runs), so a machine slowed down by other processes cannot stretch the run without
+      bound. Block sizes are re-estimated after every round from the median step time.
+    - A round (one block of each implementation) during which other processes kept more than
+      ``busy_cpus`` CPUs busy is left out of the medians, if at least ``min_quiet_rounds``
+      quiet rounds remain. Rounds shorter than ``min_judged_seconds`` are not judged (the
+      kernel counts CPU time in 10 ms ticks).
+    """
+
+    repeat: int = 25
+    block_seconds: float = 0.12
+    settle_seconds: float = 0.12
     warmup_seconds: float = 0.2
     min_warmup_steps: int = 3
     min_steps: int = 3
     max_steps: int = 100_000
+    deadline_factor: float = 4.0
+    busy_cpus: float = 0.25
+    min_quiet_rounds: int = 3
+    min_judged_seconds: float = 0.2
 
 
 QUICK = TimingConfig(
-    repeat=3, block_seconds=0.002, warmup_seconds=0.0, min_warmup_steps=1, min_steps=1
+    repeat=3,
+    block_seconds=0.002,
+    settle_seconds=0.0,
+    warmup_seconds=0.0,
+    min_warmup_steps=1,
+    min_steps=1,
 )
 
 
-def _run_steps(step: Step, n: int) -> float:
-    """Run ``step`` ``n`` times; return the elapsed seconds."""
+def _run_steps(step: Step, n: int, deadline: float = math.inf) -> tuple[float, int]:
+    """Run ``step`` up to ``n`` times, stopping early after ``deadline`` (a perf_counter time).
+
+    Returns the elapsed seconds and the number of steps run (at least one).
+    """
     perf = time.perf_counter
     t0 = perf()
+    done = 0
     for _ in range(n):
         step()
-    return perf() - t0
+        done += 1
+        if perf() > deadline:
+            break
+    return perf() - t0, done
+
+
+def _run_for(step: Step, seconds: float) -> tuple[float, int]:
+    """Run ``step`` until ``seconds`` have passed (no step if ``seconds`` <= 0)."""
+    perf = time.perf_counter
+    t0 = perf()
+    done = 0
+    while perf() - t0 < seconds:
+        step()
+        done += 1
+    return perf() - t0, done
+
+
+def _steps_for(per_step: float, cfg: TimingConfig) -> int:
+    """Steps that fill one block of ``cfg.block_seconds`` at ``per_step`` seconds a step."""
+    n = math.ceil(cfg.block_seconds / per_step) if per_step > 0 else cfg.max_steps
+    return max(cfg.min_steps, min(cfg.max_steps, n))
 
 
 def warm_up_and_calibrate(runner: Runner, cfg: TimingConfig) -> int:
     """Warm ``runner`` up and return the number of steps that fills one timed block."""
-    steps, elapsed = 0, 0.0
-    while steps < cfg.min_warmup_steps or elapsed < cfg.warmup_seconds:
-        elapsed += _run_steps(runner.step, 1)
+    elapsed, steps = _run_for(runner.step, cfg.warmup_seconds)
+    while steps < cfg.min_warmup_steps:
+        elapsed += _run_steps(runner.step, 1)[0]
         steps += 1
-    per_step = elapsed / steps
-    n = math.ceil(cfg.block_seconds / per_step) if per_step > 0 else cfg.max_steps
-    return max(cfg.min_steps, min(cfg.max_steps, n))
+    return _steps_for(elapsed / steps, cfg)
 
 
 def check_agreement(runners: dict[str, Runner], steps: int = CHECK_STEPS) -> dict[str, Any]:
@@ -474,6 +521,10 @@ class LoadMeter:
         t = os.times()
         self.own = t.user + t.system
 
+    def elapsed(self) -> float:
+        """Wall-clock seconds since this meter was created."""
+        return time.perf_counter() - self.wall
+
     def other_cpus(self) -> float | None:
         """Average number of CPUs used by other processes since this meter was created."""
         busy = _busy_cpu_seconds()
@@ -487,27 +538,57 @@ class LoadMeter:
         return max(0.0, other / wall)
 
 
-def time_case(runners: dict[str, Runner], cfg: TimingConfig) -> dict[str, dict[str, Any]]:
-    """Median per-step time of each runner, blocks interleaved across runners."""
+def time_case(runners: dict[str, Runner], cfg: TimingConfig) -> dict[str, Any]:
+    """Median per-step time of each runner, blocks interleaved across runners in rounds.
+
+    Each round runs one block of every runner, in an order rotated by one each round: settle
+    (untimed steps), reset to the initial weights, then the timed block.
+    Returns ``{"frameworks": {name: stats}, "rounds": info}``.
+    """
     steps = {name: warm_up_and_calibrate(r, cfg) for name, r in runners.items()}
     samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(cfg.repeat):
-        for name, runner in runners.items():
+    counts: dict[str, list[int]] = {name: [] for name in runners}
+    loads: list[float | None] = []
+    limit = cfg.deadline_factor * cfg.block_seconds
+    names = list(runners)
+    for round_index in range(cfg.repeat):
+        meter = LoadMeter()
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            runner = runners[name]
+            _run_for(runner.step, cfg.settle_seconds)
             runner.reset()
-            n = steps[name]
-            samples[name].append(_run_steps(runner.step, n) / n)
-    out: dict[str, dict[str, Any]] = {}
+            elapsed, done = _run_steps(runner.step, steps[name], time.perf_counter() + limit)
+            samples[name].append(elapsed / done)
+            counts[name].append(done)
+            steps[name] = _steps_for(statistics.median(samples[name]), cfg)
+        judged = meter.elapsed() >= cfg.min_judged_seconds
+        loads.append(meter.other_cpus() if judged else None)
+    busy = [i for i, load in enumerate(loads) if load is not None and load > cfg.busy_cpus]
+    quiet = [i for i in range(cfg.repeat) if i not in busy]
+    filtered = len(quiet) >= min(cfg.min_quiet_rounds, cfg.repeat)
+    used = quiet if filtered else list(range(cfg.repeat))
+    frameworks: dict[str, dict[str, Any]] = {}
     for name, values in samples.items():
         us = [v * 1e6 for v in values]
-        out[name] = {
-            "median_us": statistics.median(us),
-            "min_us": min(us),
-            "max_us": max(us),
-            "steps_per_block": steps[name],
+        chosen = [us[i] for i in used]
+        frameworks[name] = {
+            "median_us": statistics.median(chosen),
+            "min_us": min(chosen),
+            "max_us": max(chosen),
+            "median_all_rounds_us": statistics.median(us),
             "blocks": len(us),
+            "steps_per_block": counts[name],
             "samples_us": us,
         }
-    return out
+    rounds = {
+        "count": cfg.repeat,
+        "other_processes_cpus": loads,
+        "busy": busy,
+        "used": len(used),
+        "too_few_quiet": not filtered,
+    }
+    return {"frameworks": frameworks, "rounds": rounds}
 
 
 # ----- machine facts ---------------------------------------------------------------------------
@@ -523,7 +604,7 @@ def _numpy_blas() -> dict[str, Any]:
             np.show_config()
         lines = [ln.strip() for ln in buffer.getvalue().splitlines() if "blas" in ln.lower()]
         return {"show_config": lines[:8]}
-    except Exception as err:  # noqa: BLE001 - facts are best effort
+    except Exception as err:  # facts are best effort: never fail the run over them
         return {"error": f"{type(err).__name__}: {err}"}
     blas = (config or {}).get("Build Dependencies", {}).get("blas", {})
     keys = ("name", "version", "openblas configuration")
@@ -631,7 +712,7 @@ def run_case(case: Case, cfg: TimingConfig, use_torch: bool) -> dict[str, Any]:
     meter = LoadMeter()
     timings = time_case(runners, cfg)
     other_cpus = meter.other_cpus()
-    results = {name: timings.get(name) for name in FRAMEWORKS}
+    results = {name: timings["frameworks"].get(name) for name in FRAMEWORKS}
     cr_torch = _ratio(results["chainrule"], results["torch"])
     target = case.target_ratio
     return {
@@ -648,6 +729,7 @@ def run_case(case: Case, cfg: TimingConfig, use_torch: bool) -> dict[str, Any]:
         "meets_target": None if cr_torch is None or target is None else cr_torch <= target,
         "check": check,
         "other_processes_cpus": other_cpus,
+        "rounds": timings["rounds"],
     }
 
 
@@ -716,23 +798,34 @@ def format_checks(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: Average CPUs used by other processes during a case above which the report warns.
+#: Average CPUs used by other processes during a case whose rounds were too short to judge
+#: one by one (quick runs) above which the report warns.
 BUSY_WARNING_CPUS = 0.2
 
 
 def format_load(report: dict[str, Any]) -> str:
-    """CPUs that other processes used during each case, with a warning when it is not quiet."""
-    loads = {c["name"]: c["other_processes_cpus"] for c in report["cases"]}
-    if any(v is None for v in loads.values()):
-        return "other processes' CPU use: unknown (no /proc/stat)"
-    text = ", ".join(f"{k} {v:.2f}" for k, v in loads.items())
-    line = f"CPUs used by other processes while timing: {text}"
-    if max(loads.values(), default=0.0) > BUSY_WARNING_CPUS:
-        line += (
-            "\nWARNING: the machine was not quiet; timings of the busy cases are inflated "
-            "and noisy (rerun when nothing else is running)"
+    """How busy other processes kept the machine during each case, and which rounds counted."""
+    lines = []
+    warn = False
+    for c in report["cases"]:
+        load, rounds = c["other_processes_cpus"], c["rounds"]
+        text = "unknown (no /proc/stat)" if load is None else f"{load:.2f} CPUs"
+        note = f"{rounds['used']} of {rounds['count']} rounds used"
+        if rounds["busy"]:
+            note += f" ({len(rounds['busy'])} dropped: other processes busy)"
+        judged = any(v is not None for v in rounds["other_processes_cpus"])
+        if rounds["too_few_quiet"]:
+            note += " (too few quiet rounds: all kept, timings disturbed)"
+            warn = True
+        elif not judged and load is not None and load > BUSY_WARNING_CPUS:
+            warn = True
+        lines.append(f"{c['name']}: other processes used {text} while timing; {note}")
+    if warn:
+        lines.append(
+            "WARNING: the machine was not quiet; timings are inflated and noisy "
+            "(rerun when nothing else is running)"
         )
-    return line
+    return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -747,7 +840,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="write the results here as JSON (default: benchmarks/results/engine_step.json)",
     )
     parser.add_argument(
-        "--repeat", type=int, default=None, help="timed blocks per implementation and case"
+        "--repeat",
+        type=int,
+        default=None,
+        help="rounds, i.e. timed blocks per implementation and case (default 25; quick: 3)",
     )
     parser.add_argument(
         "--quick",
@@ -755,7 +851,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a fast smoke run: tiny blocks, little warm-up, 3 repeats (timings are rough)",
     )
     parser.add_argument(
-        "--block-seconds", type=float, default=None, help="target duration of one timed block"
+        "--block-seconds",
+        type=float,
+        default=None,
+        help="target duration of one timed block (default 0.12)",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=None,
+        help="untimed steps before each block, in seconds (default 0.12; 0 to turn off)",
     )
     parser.add_argument(
         "--batches",
@@ -780,14 +885,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         cfg.repeat = args.repeat
     if args.block_seconds is not None:
         cfg.block_seconds = args.block_seconds
+    if args.settle_seconds is not None:
+        cfg.settle_seconds = args.settle_seconds
     use_torch = not args.no_torch
     say = (lambda *a, **k: None) if args.quiet else print
 
     facts = machine_facts(use_torch)
     say(format_facts(facts))
     say(
-        f"timing: {cfg.repeat} interleaved blocks of ~{cfg.block_seconds * 1e3:.0f} ms each"
-        + (" (quick)" if args.quick else "")
+        f"timing: {cfg.repeat} rounds; in each, per implementation, "
+        f"{cfg.settle_seconds * 1e3:.0f} ms untimed then a block of "
+        f"~{cfg.block_seconds * 1e3:.0f} ms" + (" (quick)" if args.quick else "")
     )
     say()
 

@@ -42,8 +42,17 @@ CASE_KEYS = {
     "meets_target",
     "check",
     "other_processes_cpus",
+    "rounds",
 }
-RESULT_KEYS = {"median_us", "min_us", "max_us", "steps_per_block", "blocks", "samples_us"}
+RESULT_KEYS = {
+    "median_us",
+    "min_us",
+    "max_us",
+    "median_all_rounds_us",
+    "steps_per_block",
+    "blocks",
+    "samples_us",
+}
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +141,57 @@ def test_no_torch_flag_skips_torch(bench, tmp_path):
     _, data = _run(bench, tmp_path, "--quiet", "--no-torch", "--batches", "")
     assert [c["name"] for c in data["cases"]] == ["xor"]
     assert data["cases"][0]["results"]["torch"] is None
+
+
+@pytest.mark.parametrize(
+    ("loads", "busy", "used", "too_few"),
+    [
+        ([0.0, 2.0, 0.0, None, 0.1], [1], 4, False),
+        ([1.0, 2.0, 0.0, 1.5, 0.9], [0, 1, 3, 4], 5, True),
+    ],
+)
+def test_rounds_disturbed_by_other_processes_are_left_out(
+    bench, monkeypatch, loads, busy, used, too_few
+):
+    readings = iter(loads)
+
+    class FakeMeter:
+        """Reports the next scripted load for each round."""
+
+        def __init__(self):
+            self.load = next(readings)
+
+        def elapsed(self):
+            return 1.0
+
+        def other_cpus(self):
+            return self.load
+
+    class Idle(bench.Runner):
+        """A runner whose step does nothing."""
+
+        def __init__(self):
+            pass
+
+        def step(self):
+            return 0.0
+
+        def reset(self):
+            pass
+
+    monkeypatch.setattr(bench, "LoadMeter", FakeMeter)
+    cfg = bench.TimingConfig(
+        repeat=len(loads),
+        block_seconds=1e-4,
+        settle_seconds=0.0,
+        warmup_seconds=0.0,
+        min_warmup_steps=1,
+        min_steps=1,
+    )
+    out = bench.time_case({"a": Idle(), "b": Idle()}, cfg)
+    rounds = out["rounds"]
+    assert rounds["busy"] == busy and rounds["used"] == used
+    assert rounds["too_few_quiet"] is too_few
+    assert rounds["other_processes_cpus"] == loads
+    for stats in out["frameworks"].values():
+        assert stats["blocks"] == len(loads)
