@@ -280,6 +280,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    if x.data.dtype is dtype:
+        return x
     dtype = np.dtype(dtype)
     if x.data.dtype == dtype:
         return x

@@ -148,11 +148,16 @@ class _IndexedClassLoss(Function, register=False):
     def _pick(self, scores, target, weight, ignore_index, reduction):
         rows = np.arange(len(target))
         valid = target != ignore_index
-        safe = np.where(valid, target, 0)
-        w = valid.astype(scores.dtype) if weight is None else weight[safe] * valid
-        self.rows, self.safe, self.w, self.reduction = rows, safe, w, reduction
-        self.denominator = w.sum() if reduction == "mean" else None
-        losses = -scores[rows, safe] * w
+        self.rows, self.reduction, self.dtype = rows, reduction, scores.dtype
+        if weight is None and valid.all():
+            # The common case: every row counts once, so no per-row weights are needed.
+            self.safe, self.w, self.denominator = target, None, len(target)
+            losses = -scores[rows, target]
+        else:
+            safe = np.where(valid, target, 0)
+            w = valid.astype(scores.dtype) if weight is None else weight[safe] * valid
+            self.safe, self.w, self.denominator = safe, w, w.sum()
+            losses = -scores[rows, safe] * w
         if reduction == "none":
             return losses
         total = losses.sum()
@@ -162,12 +167,11 @@ class _IndexedClassLoss(Function, register=False):
             return total / self.denominator
 
     def _row_scale(self, grad):
-        if self.reduction == "none":
-            return self.w * grad
-        if self.reduction == "sum":
-            return self.w * grad
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.w * (grad / self.denominator)
+        """Each row's share of the upstream gradient: shape (M,), or a scalar for all rows."""
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grad = grad / self.denominator
+        return grad if self.w is None else self.w * grad
 
 
 class CrossEntropy(_IndexedClassLoss):
@@ -181,7 +185,8 @@ class CrossEntropy(_IndexedClassLoss):
     def backward(self, grad):
         g = np.exp(self.log_p)
         g[self.rows, self.safe] -= 1
-        return g * self._row_scale(grad)[:, None], None
+        scale = self._row_scale(grad)
+        return (g * scale[:, None] if np.ndim(scale) else g * scale), None
 
 
 class NLLLoss(_IndexedClassLoss):
@@ -192,7 +197,7 @@ class NLLLoss(_IndexedClassLoss):
         return self._pick(log_p, target, weight, ignore_index, reduction)
 
     def backward(self, grad):
-        g = np.zeros(self.shape, dtype=self.w.dtype)
+        g = np.zeros(self.shape, dtype=self.dtype)
         g[self.rows, self.safe] = -self._row_scale(grad)
         return g, None
 
@@ -232,7 +237,7 @@ def _pair(name: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
     if input.data.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point; got {input.dtype}")
     target = as_tensor(target)
-    if target.shape != input.shape:
+    if target.data.shape != input.data.shape:
         raise ValueError(
             f"{name}: input has shape {input.shape} but target has shape {target.shape}; they "
             "must match (reshape one of them, e.g. target.reshape(input.shape))"
