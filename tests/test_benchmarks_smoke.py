@@ -1,12 +1,13 @@
 """Smoke tests for ``benchmarks/engine_step.py``: it runs and writes a well-formed report.
 
 Timings are never asserted (they depend on the machine); only that every case and framework
-is reported, that the JSON is valid, and that the three implementations did the same work.
+is reported, that the JSON is valid, that the three implementations did the same work, and
+that ``benchmarks/harness.py`` leaves out rounds disturbed by other processes.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import math
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine_step.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 CASES = ["xor", "mlp-32", "mlp-128", "mlp-1024"]
 TOP_KEYS = {
     "benchmark",
@@ -56,16 +57,31 @@ RESULT_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def bench():
-    """The benchmark script, imported as a module (``benchmarks/`` is not a package)."""
-    spec = importlib.util.spec_from_file_location("engine_step", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["engine_step"] = module  # dataclasses look their module up here
+def modules():
+    """``engine_step`` and ``harness``, imported the way the script sees them.
+
+    ``benchmarks/`` is not a package: run as a script, Python puts its folder first on
+    ``sys.path``, which is what makes ``import harness`` work, so the tests do the same.
+    """
+    sys.path.insert(0, str(BENCHMARKS))
     try:
-        spec.loader.exec_module(module)
-        yield module
+        yield importlib.import_module("engine_step"), importlib.import_module("harness")
     finally:
-        sys.modules.pop("engine_step", None)
+        sys.path.remove(str(BENCHMARKS))
+        for name in ("engine_step", "harness"):
+            sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def bench(modules):
+    """The benchmark script as a module."""
+    return modules[0]
+
+
+@pytest.fixture(scope="module")
+def harness(modules):
+    """The shared timing machinery."""
+    return modules[1]
 
 
 def _check_result(result: dict) -> None:
@@ -151,7 +167,7 @@ def test_no_torch_flag_skips_torch(bench, tmp_path):
     ],
 )
 def test_rounds_disturbed_by_other_processes_are_left_out(
-    bench, monkeypatch, loads, busy, used, too_few
+    harness, monkeypatch, loads, busy, used, too_few
 ):
     readings = iter(loads)
 
@@ -167,20 +183,8 @@ def test_rounds_disturbed_by_other_processes_are_left_out(
         def other_cpus(self):
             return self.load
 
-    class Idle(bench.Runner):
-        """A runner whose step does nothing."""
-
-        def __init__(self):
-            pass
-
-        def step(self):
-            return 0.0
-
-        def reset(self):
-            pass
-
-    monkeypatch.setattr(bench, "LoadMeter", FakeMeter)
-    cfg = bench.TimingConfig(
+    monkeypatch.setattr(harness, "LoadMeter", FakeMeter)
+    cfg = harness.TimingConfig(
         repeat=len(loads),
         block_seconds=1e-4,
         settle_seconds=0.0,
@@ -188,10 +192,14 @@ def test_rounds_disturbed_by_other_processes_are_left_out(
         min_warmup_steps=1,
         min_steps=1,
     )
-    out = bench.time_case({"a": Idle(), "b": Idle()}, cfg)
+    resets = []
+    out = harness.time_case(
+        {"a": lambda: 0.0, "b": lambda: 0.0}, cfg, resets={"a": lambda: resets.append("a")}
+    )
     rounds = out["rounds"]
     assert rounds["busy"] == busy and rounds["used"] == used
     assert rounds["too_few_quiet"] is too_few
     assert rounds["other_processes_cpus"] == loads
     for stats in out["frameworks"].values():
         assert stats["blocks"] == len(loads)
+    assert resets == ["a"] * len(loads)  # once before each of a's timed blocks
