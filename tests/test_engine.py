@@ -265,3 +265,12 @@ def test_manual_seed_makes_default_dropout_reproducible():
     a = F.dropout(x, 0.5).data
     cr.manual_seed(3)
     np.testing.assert_array_equal(a, F.dropout(x, 0.5).data)
+
+
+def test_gradient_accumulates_in_place_so_references_to_grad_stay_valid():
+    x = leaf([1.0, 2.0])
+    (x * 2).sum().backward()
+    kept = x.grad
+    (x * 2).sum().backward()
+    assert x.grad is kept
+    np.testing.assert_array_equal(kept.data, [4.0, 4.0])

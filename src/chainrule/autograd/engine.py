@@ -92,10 +92,13 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
         if fn is None or t._retains_grad:
             # A leaf keeps its gradient; a .grad must never share memory with another one,
             # because optimizers and clipping may scale it in place.
-            if g.base is not None or id(g) in handed_out:
-                g = g.copy()
-            handed_out.add(id(g))
-            t._grad = Tensor._wrap(g) if t._grad is None else Tensor._wrap(t._grad.data + g)
+            if t._grad is None:
+                if g.base is not None or id(g) in handed_out:
+                    g = g.copy()
+                handed_out.add(id(g))
+                t._grad = Tensor._wrap(g)
+            else:  # accumulate in place, as PyTorch does: references to .grad stay valid
+                np.add(t._grad.data, g, out=t._grad.data)
             if fn is None:
                 continue
         if fn.released:

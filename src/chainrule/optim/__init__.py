@@ -1,0 +1,20 @@
+"""Optimizers and learning-rate schedules, with PyTorch's names, defaults and update rules.
+
+>>> from chainrule import optim
+>>> opt = optim.SGD([w, b], lr=0.1, momentum=0.9)        # doctest: +SKIP
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=10)  # doctest: +SKIP
+>>> for epoch in range(30):                               # doctest: +SKIP
+...     opt.zero_grad(); loss_fn().backward(); opt.step(); sched.step()
+
+Every optimizer updates ``param.data`` in place, keeps its buffers in the parameter's dtype, and
+allocates nothing after a parameter's first step.
+"""
+
+from chainrule.optim import lr_scheduler
+from chainrule.optim.adagrad import Adagrad
+from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -1,0 +1,318 @@
+"""``Optimizer``: parameter groups, per-parameter state, and the step loop every optimizer shares.
+
+An optimizer holds ``param_groups``, a list of dicts: each has ``'params'`` (a list of leaf
+tensors) and the group's options (``'lr'``, ``'momentum'``, …), which override the optimizer's
+defaults. ``state`` maps each parameter (the tensor itself; tensors hash by identity) to a dict of
+NumPy buffers of the parameter's shape and dtype, plus a step count where the rule needs one.
+
+Subclasses write :meth:`Optimizer._update`, which changes ``param`` in place from ``grad``, and
+:meth:`Optimizer._check_options`, which validates a group's options. Updates never allocate after
+a parameter's first step: state buffers are created once, and the temporaries an update needs
+come from a pool of scratch arrays shared by all parameters of the same shape and dtype
+(parameters are updated one at a time, so they can share).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.grad_mode import enable_grad
+from chainrule.tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+StateDict = dict[str, Any]
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, or iterable of dict
+        The tensors to optimize (floating-point leaves), or parameter groups: dicts with a
+        ``'params'`` entry (a tensor or a list of tensors) and any options that should differ
+        from ``defaults`` for that group. Extra keys are kept, as in PyTorch.
+    defaults : dict
+        Every option of the optimizer with its default value.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+    state : dict mapping Tensor to dict
+        Per-parameter buffers (ndarrays of the parameter's shape and dtype) and counters.
+    defaults : dict
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults: dict[str, Any] = dict(defaults)
+        self._check_options(self.defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        # Read by lr schedulers to tell when they are stepped before the optimizer.
+        self._step_count = 0
+        self._scratch_pool: dict[tuple[tuple[int, ...], str, int], np.ndarray] = {}
+
+        if isinstance(params, (Tensor, np.ndarray)):
+            raise TypeError(
+                "params should be an iterable of Tensors or of dicts (parameter groups), but "
+                f"got a single {type(params).__name__}; wrap it in a list"
+            )
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_ERROR)
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ----- what subclasses provide -------------------------------------------------------------
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Raise ``ValueError``/``TypeError`` if an option value is out of range."""
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Update ``param`` in place from ``grad`` (never modified), using and updating
+        ``state``."""
+        raise NotImplementedError
+
+    # ----- parameter groups --------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with its own options, to :attr:`param_groups`.
+
+        Missing options take the optimizer's defaults. The dict is copied, not kept.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("a param group needs a 'params' entry (a tensor or list of tensors)")
+        index = len(self.param_groups)
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_ERROR)
+        params = list(params)
+        for i, p in enumerate(params):
+            _check_param(p, f"param group {index}, parameter {i}")
+        seen: dict[int, int] = {}
+        for i, p in enumerate(params):
+            if id(p) in seen:
+                raise ValueError(
+                    f"param group {index} lists the same tensor twice (parameters {seen[id(p)]} "
+                    f"and {i}); each parameter may appear once"
+                )
+            seen[id(p)] = i
+        for j, other in enumerate(self.param_groups):
+            if any(id(q) in seen for q in other["params"]):
+                raise ValueError(
+                    f"some parameters of param group {index} are already in param group {j}; "
+                    "a parameter may belong to one group only"
+                )
+        group["params"] = params
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        try:
+            self._check_options(group)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"param group {index}: {err}") from None
+        self.param_groups.append(group)
+
+    # ----- the step ----------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters: drop them (``None``, the default) or fill them
+        with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
+        skipped: left unchanged, with no step counted.
+
+        ``closure``, if given, re-evaluates the model and returns the loss; it runs first, with
+        gradient recording on, and its result is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(p.data, p.grad.data, state, group)
+        self._step_count += 1
+        return loss
+
+    def _scratch(self, like: np.ndarray, slot: int) -> np.ndarray:
+        """A reusable temporary of ``like``'s shape and dtype; different ``slot``s never alias.
+
+        Its contents are garbage between uses: an update must write before it reads.
+        """
+        key = (like.shape, like.dtype.str, slot)
+        buf = self._scratch_pool.get(key)
+        if buf is None:
+            buf = self._scratch_pool[key] = np.empty(like.shape, like.dtype)
+        return buf
+
+    def _effective_grad(
+        self, param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
+    ) -> np.ndarray:
+        """``±grad + weight_decay·param`` (minus when maximizing), in scratch slot 0 if it differs
+        from ``grad``; ``grad`` itself is never written."""
+        if weight_decay == 0 and not maximize:
+            return grad
+        out = self._scratch(param, 0)
+        if weight_decay == 0:
+            return np.negative(grad, out=out)
+        np.multiply(param, weight_decay, out=out)
+        return np.subtract(out, grad, out=out) if maximize else np.add(grad, out, out=out)
+
+    # ----- saving and loading ------------------------------------------------------------------
+    def state_dict(self) -> StateDict:
+        """The optimizer's state as plain data, PyTorch's layout.
+
+        ``{'state': {index: {name: ndarray copy or number}}, 'param_groups': [options with
+        'params' as a list of indices]}``: parameters are numbered in group order, from 0. Nothing
+        in it aliases the optimizer, so training on does not change a saved dict.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            saved["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(saved)
+        state = {
+            index[id(p)]: {k: _copy_value(v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if id(p) in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: StateDict) -> None:
+        """Load a :meth:`state_dict`: each group's options, and every parameter's state.
+
+        Parameters are matched by position: the saved groups must have as many groups, each with
+        as many parameters, as this optimizer, and every saved array must have its parameter's
+        shape. Floating-point arrays are copied into the parameter's dtype. Raises
+        ``ValueError`` naming the first mismatch; the optimizer is unchanged when it raises.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("a state dict must be a dict with keys 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups; this optimizer "
+                f"has {len(self.param_groups)}"
+            )
+        by_index: dict[Any, Tensor] = {}
+        new_groups = []
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"parameter group {i} of the loaded state dict has {len(saved['params'])} "
+                    f"parameters; this optimizer's group {i} has {len(group['params'])}"
+                )
+            missing = [k for k in self.defaults if k not in saved]
+            if missing:
+                raise ValueError(
+                    f"parameter group {i} of the loaded state dict lacks the option(s) "
+                    f"{missing} of {type(self).__name__}: was it saved by another optimizer?"
+                )
+            new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            try:
+                self._check_options(new)
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"parameter group {i} of the loaded state dict: {err}") from None
+            new["params"] = group["params"]
+            new_groups.append(new)
+            by_index.update(zip(saved["params"], group["params"]))
+
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, saved_state in state_dict["state"].items():
+            if key not in by_index:
+                raise ValueError(
+                    f"loaded state dict has state for parameter {key!r}, which no parameter "
+                    "group lists"
+                )
+            p = by_index[key]
+            new_state[p] = {k: _load_value(v, p, key, k) for k, v in saved_state.items()}
+        self.param_groups[:] = new_groups
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            opts = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} params, {opts}")
+        return "\n".join(lines) + "\n)"
+
+
+_SET_ERROR = (
+    "optimizer parameters must be in an ordered collection (a list); a set's order changes "
+    "between runs, and state_dict() numbers parameters by position"
+)
+
+
+def _check_param(p: Any, where: str) -> None:
+    if not isinstance(p, Tensor):
+        raise TypeError(f"optimizer can only optimize Tensors, but {where} is a {type(p).__name__}")
+    if p.data.dtype.kind != "f":
+        raise TypeError(
+            f"optimizer can only optimize floating-point tensors, but {where} is {p.dtype}"
+        )
+    if not (p.is_leaf or p._retains_grad):
+        raise ValueError(
+            f"can't optimize a non-leaf tensor ({where} was computed by "
+            f"{p.grad_fn.op_name}); optimize the leaf tensors it was computed from"
+        )
+
+
+def _copy_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
+def _load_value(value: Any, param: Tensor, index: Any, name: str) -> Any:
+    if not isinstance(value, np.ndarray):
+        return copy.deepcopy(value)
+    if value.shape != param.shape:
+        raise ValueError(
+            f"loaded state '{name}' of parameter {index} has shape {value.shape}; the parameter "
+            f"has shape {param.shape}"
+        )
+    dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+    return np.array(value, dtype=dtype, copy=True)
+
+
+# ----- option checks shared by the optimizers ----------------------------------------------------
+def check_number(
+    name: str, value: Any, low: float = 0.0, high: float | None = None, closed: bool = False
+) -> None:
+    """Require a real number with ``low <= value`` and, if ``high`` is given, ``value < high``
+    (``value <= high`` when ``closed``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    above = high is not None and not (value <= high if closed else value < high)
+    if not low <= value or above:
+        bound = f"in [{low}, {high}{']' if closed else ')'}" if high is not None else f">= {low}"
+        raise ValueError(f"invalid {name}: {value} (must be {bound})")
+
+
+def check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
