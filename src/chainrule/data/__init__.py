@@ -1,0 +1,56 @@
+"""Datasets and mini-batches: PyTorch's ``torch.utils.data`` names, on NumPy.
+
+>>> import chainrule.data as data
+>>> X, y = data.moons(200, noise=0.1, generator=0)       # float32 (200, 2), int64 (200,)
+>>> train, test = data.random_split(data.TensorDataset(X, y), [0.8, 0.2], generator=0)
+>>> for xb, yb in data.DataLoader(train, batch_size=32, shuffle=True):
+...     pass                                              # Tensors (32, 2) float32, (32,) int64
+
+Modules: ``dataset`` (Dataset, TensorDataset, Subset, random_split), ``dataloader``
+(DataLoader), ``datasets`` (built-in toy sets and scikit-learn's digits), ``idx`` (the IDX
+file format), ``mnist`` (MNIST from local files) and ``download`` (the opt-in, checksummed
+MNIST downloader; the only code here that uses the network).
+"""
+
+from chainrule.data.dataloader import DataLoader
+from chainrule.data.dataset import Dataset, Subset, TensorDataset, random_split
+from chainrule.data.datasets import blobs, circles, digits, moons, sine, spirals, xor
+from chainrule.data.download import (
+    DEFAULT_BASE_URL,
+    MNIST_FILES,
+    MNIST_SHA256,
+    ChecksumError,
+    DownloadError,
+    default_cache_dir,
+    download_mnist,
+)
+from chainrule.data.idx import IDXFormatError, parse_idx, read_idx
+from chainrule.data.mnist import mnist, mnist_5k, mnist_csv
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MNIST_FILES",
+    "MNIST_SHA256",
+    "ChecksumError",
+    "DataLoader",
+    "Dataset",
+    "DownloadError",
+    "IDXFormatError",
+    "Subset",
+    "TensorDataset",
+    "blobs",
+    "circles",
+    "default_cache_dir",
+    "digits",
+    "download_mnist",
+    "mnist",
+    "mnist_5k",
+    "mnist_csv",
+    "moons",
+    "parse_idx",
+    "random_split",
+    "read_idx",
+    "sine",
+    "spirals",
+    "xor",
+]
