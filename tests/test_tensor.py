@@ -182,3 +182,16 @@ def test_losses_reject_unknown_reduction_and_bce_rejects_non_probabilities():
         F.l1_loss(cr.tensor([1.0]), [1.0], reduction="avg")
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
         F.binary_cross_entropy(cr.tensor([1.5]), [1.0])
+
+
+def test_functional_ops_accept_plain_arrays():
+    x = np.array([[-1.0, 2.0]])
+    np.testing.assert_array_equal(F.relu(x).data, [[0.0, 2.0]])
+    assert F.abs(x).sum().item() == 3.0 and F.mean(x).item() == 0.5
+    assert F.linear(x, np.ones((3, 2))).shape == (1, 3)
+
+
+def test_linear_casts_input_to_the_weights_dtype():
+    w = cr.tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
+    out = F.linear(np.ones((4, 2)), w)
+    assert out.dtype == np.float32

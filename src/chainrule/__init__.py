@@ -7,7 +7,7 @@ The public surface mirrors PyTorch's names: ``chainrule.tensor``, ``Tensor.backw
 # Tensor first: its methods import the op library, which needs Tensor defined.
 from chainrule.tensor import Tensor, from_numpy, tensor  # isort: split
 
-from chainrule import functional
+from chainrule import data, functional, nn, optim
 from chainrule.autograd.function import OPS, Function
 from chainrule.autograd.grad_mode import (
     AnomalyError,
@@ -20,6 +20,7 @@ from chainrule.autograd.grad_mode import (
 from chainrule.dtypes import get_default_dtype, set_default_dtype
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.random import manual_seed
+from chainrule.training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
@@ -28,16 +29,23 @@ __all__ = [
     "AnomalyError",
     "Function",
     "GradcheckError",
+    "History",
     "Tensor",
+    "data",
     "detect_anomaly",
     "enable_grad",
+    "evaluate",
+    "fit",
     "from_numpy",
     "functional",
     "get_default_dtype",
     "gradcheck",
     "is_grad_enabled",
     "manual_seed",
+    "nn",
     "no_grad",
+    "optim",
+    "predict",
     "set_default_dtype",
     "set_grad_enabled",
     "tensor",

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from chainrule.autograd.function import Function
+from chainrule.ops.arithmetic import as_tensor
 from chainrule.ops.pointwise import _float
 from chainrule.tensor import Tensor
 
@@ -166,17 +167,19 @@ def tanh(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0); its gradient at 0 is 0."""
-    return ReLU.apply(x)
+    return ReLU.apply(as_tensor(x))
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else ``negative_slope``·x."""
+    x = as_tensor(x)
     return LeakyReLU.apply(x, negative_slope=x.data.dtype.type(negative_slope))
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else α(eˣ − 1)."""
-    return ELU.apply(_float(x), alpha=x.data.dtype.type(alpha))
+    x = _float(x)
+    return ELU.apply(x, alpha=x.data.dtype.type(alpha))
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

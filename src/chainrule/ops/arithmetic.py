@@ -259,8 +259,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The affine map of a fully connected layer: ``x @ weight.T + bias``.
 
     Shapes: x ``(..., in)``, weight ``(out, in)`` (PyTorch's layout), bias ``(out,)`` ->
-    ``(..., out)``. One node in the graph instead of three.
+    ``(..., out)``. One node in the graph instead of three. An input of another dtype is
+    cast to the weight's dtype.
     """
+    x, weight = as_tensor(x), as_tensor(weight)
     xs, ws = x.data.shape, weight.data.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
@@ -268,11 +270,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"expected input (..., {weight.shape[1] if weight.ndim == 2 else 'in'})"
         )
     if x.data.dtype is not weight.data.dtype:
-        x = cast(x, dtypes.result_dtype(x.data.dtype, weight.data.dtype))
-        weight = cast(weight, x.data.dtype)
+        # The layer's dtype wins (as in Keras): float64 data fed to a float32 layer is computed
+        # in float32 instead of silently turning the whole network into float64.
+        dtype = weight.data.dtype if weight.data.dtype.kind == "f" else x.data.dtype
+        x, weight = cast(x, dtype), cast(weight, dtype)
     if bias is None:
         return Linear.apply(x, weight)
-    bias = cast(bias, x.data.dtype)
+    bias = cast(as_tensor(bias), x.data.dtype)
     if bias.data.shape != (ws[0],):
         raise ValueError(f"Linear: bias has shape {bias.shape}; expected ({weight.shape[0]},)")
     return Linear.apply(x, weight, bias)

@@ -137,7 +137,7 @@ def sqrt(x: Tensor) -> Tensor:
 
 def abs(x: Tensor) -> Tensor:
     """|x| elementwise, with gradient 0 at 0."""
-    return Abs.apply(x)
+    return Abs.apply(as_tensor(x))
 
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from chainrule.autograd.function import Function
+from chainrule.ops.arithmetic import as_tensor
 from chainrule.tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
@@ -138,6 +139,7 @@ class LogSumExp(Function):
 
 
 def _reduce(op: type[Function], x: Tensor, axis: Axis, keepdims: bool, **params) -> Tensor:
+    x = as_tensor(x)
     axes = _normalize(axis, x.ndim)
     if x.ndim == 0:
         axes = ()
@@ -151,6 +153,7 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
     if x.data.dtype.kind != "f":
         raise TypeError(f"mean() needs a floating-point tensor; got {x.dtype}")
     return _reduce(Mean, x, axis, keepdims)
@@ -172,6 +175,7 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 
     ``correction=1`` (the default, as in PyTorch) is the unbiased estimate; ``correction=0``
     gives NumPy's default. Returns NaN or inf where ``n − correction ≤ 0``.
     """
+    x = as_tensor(x)
     if x.data.dtype.kind != "f":
         raise TypeError(f"var() needs a floating-point tensor; got {x.dtype}")
     return _reduce(Var, x, axis, keepdims, correction=correction)

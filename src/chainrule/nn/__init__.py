@@ -1,0 +1,76 @@
+"""``chainrule.nn``: modules, layers, losses, initialization and gradient clipping.
+
+PyTorch's names and semantics: a :class:`Module` registers the :class:`Parameter` objects and
+submodules assigned to it, ``state_dict()`` uses PyTorch's dotted names, and layers keep
+PyTorch's parameter layouts and default initializations. ``chainrule.nn.functional`` is
+:mod:`chainrule.functional`; ``chainrule.nn.init`` fills tensors in place;
+``chainrule.nn.utils`` clips gradients.
+
+>>> import chainrule.nn as nn
+>>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+>>> sum(p.size for p in model.parameters())
+67
+"""
+
+from chainrule.nn import functional, init, utils
+from chainrule.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from chainrule.nn.containers import ModuleList, Sequential
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.flatten import Flatten
+from chainrule.nn.hooks import RemovableHandle
+from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from chainrule.nn.module import IncompatibleKeys, Module
+from chainrule.nn.normalization import BatchNorm1d
+from chainrule.nn.parameter import Parameter
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "HuberLoss",
+    "Identity",
+    "IncompatibleKeys",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "RemovableHandle",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

@@ -1,0 +1,44 @@
+"""``Dropout``: randomly zero activations while training (inverted dropout)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule import functional as F
+from chainrule.nn.module import Module
+from chainrule.ops.arithmetic import as_tensor
+from chainrule.tensor import Tensor
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training mode; scale the rest by 1/(1 − p).
+
+    Scaling at training time (inverted dropout) keeps each activation's expected value, so
+    evaluation mode is the identity and needs no rescaling.
+
+    Parameters
+    ----------
+    p : float
+        Probability of zeroing an element, in [0, 1]. 0.5 by default.
+    generator : numpy.random.Generator, optional
+        Draws the masks. By default chainrule's global generator, looked up at every call, so
+        :func:`chainrule.manual_seed` makes the masks reproducible.
+
+    Shapes
+    ------
+    input any shape → output the same shape.
+    """
+
+    def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be a number in [0, 1]; got {p!r}")
+        self.p = float(p)
+        self.generator = generator
+
+    def forward(self, input: Tensor) -> Tensor:
+        """A masked and rescaled copy of ``input`` in training mode; ``input`` itself in eval."""
+        return F.dropout(as_tensor(input), self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,230 @@
+"""Weight initialization, as ``torch.nn.init``: each function fills a tensor in place.
+
+Every function takes a Tensor (or Parameter, or a float ndarray), overwrites its values without
+recording anything in the graph, and returns it. Random ones draw from ``generator`` (a NumPy
+Generator), by default chainrule's global generator, so ``chainrule.manual_seed(n)`` makes an
+initialization reproducible. Values are drawn in float64 and stored in the tensor's dtype.
+
+Fans and gains follow PyTorch: for a weight of shape ``(out, in, *kernel)``,
+``fan_in = in·∏kernel`` and ``fan_out = out·∏kernel``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import numpy as np
+
+from chainrule.random import default_generator
+from chainrule.tensor import Tensor
+
+T = TypeVar("T", Tensor, np.ndarray)
+
+_LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
+
+
+def _array(tensor: Tensor | np.ndarray) -> np.ndarray:
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"init functions fill a Tensor or ndarray; got {type(tensor).__name__}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"init functions fill floating-point tensors; got {array.dtype}")
+    return array
+
+
+def _rng(generator: np.random.Generator | None) -> np.random.Generator:
+    # Looked up at call time: manual_seed replaces the global generator object.
+    return generator if generator is not None else default_generator()
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale of weights feeding ``nonlinearity`` (PyTorch's table).
+
+    Parameters
+    ----------
+    nonlinearity : str
+        ``'linear'``, ``'conv1d'``… and ``'sigmoid'`` → 1; ``'tanh'`` → 5/3; ``'relu'`` → √2;
+        ``'leaky_relu'`` → √(2/(1 + slope²)); ``'selu'`` → 3/4.
+    param : float, optional
+        The negative slope of ``'leaky_relu'`` (0.01 when omitted).
+
+    Returns
+    -------
+    float
+    """
+    if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+def calculate_fan_in_and_fan_out(tensor: Tensor | np.ndarray) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of shape ``(out, in, *kernel)`` (at least 2-D).
+
+    Raises
+    ------
+    ValueError
+        For tensors with fewer than 2 dimensions (a bias has no fan).
+    """
+    shape = _array(tensor).shape
+    if len(shape) < 2:
+        raise ValueError(
+            "fan in and fan out can not be computed for a tensor with fewer than 2 dimensions; "
+            f"got shape {shape}"
+        )
+    receptive_field = math.prod(shape[2:])
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+#: PyTorch's (private) name, for code ported from it.
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
+
+
+def _fan(tensor: Tensor | np.ndarray, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out'; got {mode!r}")
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(
+    tensor: T, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
+) -> T:
+    """Fill with values drawn from U(a, b). Shape: any."""
+    array = _array(tensor)
+    array[...] = _rng(generator).uniform(a, b, array.shape)
+    return tensor
+
+
+def normal_(
+    tensor: T, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None
+) -> T:
+    """Fill with values drawn from N(mean, std²). Shape: any."""
+    array = _array(tensor)
+    array[...] = _rng(generator).normal(mean, std, array.shape)
+    return tensor
+
+
+def constant_(tensor: T, val: float) -> T:
+    """Fill with ``val``. Shape: any."""
+    _array(tensor)[...] = val
+    return tensor
+
+
+def ones_(tensor: T) -> T:
+    """Fill with 1. Shape: any."""
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: T) -> T:
+    """Fill with 0. Shape: any."""
+    return constant_(tensor, 0.0)
+
+
+def xavier_uniform_(
+    tensor: T, gain: float = 1.0, generator: np.random.Generator | None = None
+) -> T:
+    """Glorot uniform: U(−a, a) with a = gain·√(6/(fan_in + fan_out)).
+
+    Shape: ``(out, in, *kernel)``, at least 2-D.
+    """
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    if fan_in + fan_out == 0:
+        return tensor  # nothing to fill, and the bound would divide by zero
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: T, gain: float = 1.0, generator: np.random.Generator | None = None) -> T:
+    """Glorot normal: N(0, std²) with std = gain·√(2/(fan_in + fan_out)).
+
+    Shape: ``(out, in, *kernel)``, at least 2-D.
+    """
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    if fan_in + fan_out == 0:
+        return tensor
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def _kaiming_std(tensor: Tensor | np.ndarray, a: float, mode: str, nonlinearity: str) -> float:
+    fan = _fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(
+    tensor: T,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> T:
+    """He uniform: U(−b, b) with b = gain·√(3/fan), gain = ``calculate_gain(nonlinearity, a)``.
+
+    Parameters
+    ----------
+    tensor : Tensor of shape ``(out, in, *kernel)``, at least 2-D
+    a : float
+        The negative slope of the leaky ReLU that follows (used by ``'leaky_relu'`` only).
+        PyTorch's Linear default is ``a=√5``, which makes b = 1/√fan_in.
+    mode : {'fan_in', 'fan_out'}
+        Preserve the variance of activations (fan_in) or of gradients (fan_out).
+    nonlinearity : str
+        See :func:`calculate_gain`; ``'relu'`` or ``'leaky_relu'`` (the default) are usual.
+    generator : numpy.random.Generator, optional
+    """
+    if _array(tensor).size == 0:
+        return tensor  # a zero-size weight has fan 0: nothing to fill
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(
+    tensor: T,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: np.random.Generator | None = None,
+) -> T:
+    """He normal: N(0, std²) with std = gain/√fan; arguments as :func:`kaiming_uniform_`."""
+    if _array(tensor).size == 0:
+        return tensor
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+__all__ = [
+    "calculate_fan_in_and_fan_out",
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]

@@ -1,0 +1,130 @@
+"""Fully connected layer ``Linear``, and ``Identity``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.arithmetic import as_tensor
+from chainrule.tensor import Tensor
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy float dtype, the default float dtype when None."""
+    d = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+    if d not in _FLOATS:
+        raise TypeError(f"layers hold float32 or float64 parameters; got dtype {d}")
+    return d
+
+
+def _check_size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """Fully connected layer: ``y = x Wᵀ + b``.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input's last axis.
+    out_features : int
+        Size of each output's last axis.
+    bias : bool
+        Learn an additive bias (True by default).
+    dtype : dtype, optional
+        float32 or float64; the default float dtype (float32) when omitted.
+    generator : numpy.random.Generator, optional
+        Draws the initial values; chainrule's global generator by default (see
+        :func:`chainrule.manual_seed`).
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_features, in_features)
+        PyTorch's layout. Initialized from U(−1/√in_features, 1/√in_features), which is
+        PyTorch's ``kaiming_uniform_(weight, a=√5)``.
+    bias : Parameter of shape (out_features,) or None
+        Initialized from U(−1/√in_features, 1/√in_features).
+
+    Shapes
+    ------
+    input ``(*, in_features)`` → output ``(*, out_features)``, ``*`` any number of leading axes.
+
+    Examples
+    --------
+    >>> layer = Linear(3, 2)
+    >>> layer(chainrule.tensor(np.ones((4, 3), dtype=np.float32))).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = _check_size("in_features", in_features)
+        self.out_features = _check_size("out_features", out_features)
+        d = float_dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=d))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=d))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Redraw weight and bias with PyTorch's default initialization."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """``input @ weight.T + bias``; shapes ``(*, in_features)`` → ``(*, out_features)``."""
+        input = as_tensor(input)
+        shape = input.data.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear(in_features={self.in_features}) got input of shape {shape}; expected "
+                f"shape (..., {self.in_features}): the last axis holds the features"
+            )
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Identity(Module):
+    """Returns its input unchanged; a placeholder that keeps a model's structure.
+
+    Constructor arguments are accepted and ignored, as in PyTorch.
+
+    Shapes
+    ------
+    input any shape → output the same object.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        """Return ``input`` itself."""
+        return input

@@ -1,0 +1,218 @@
+"""Loss modules: thin wrappers over the fused losses of :mod:`chainrule.functional`.
+
+Each takes ``reduction='mean' | 'sum' | 'none'``. Class and element weights are registered as
+buffers (as PyTorch does), so they are saved in ``state_dict()`` and follow ``.to(dtype)``.
+Unlike PyTorch, input and target shapes must match exactly where PyTorch would broadcast them
+(see :mod:`chainrule.ops.loss`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import functional as F
+from chainrule.nn.module import Module
+from chainrule.ops.arithmetic import as_tensor
+from chainrule.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class _Loss(Module):
+    """Shared by the losses: checks and keeps ``reduction``."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}")
+        self.reduction = reduction
+
+    def _register_weight(self, name: str, value: Any) -> None:
+        self.register_buffer(name, None if value is None else as_tensor(value))
+
+
+class MSELoss(_Loss):
+    """Mean squared error (x − t)².
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced squared error."""
+        return F.mse_loss(as_tensor(input), target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |x − t|.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced absolute error."""
+        return F.l1_loss(as_tensor(input), target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: ½d² where |d| ≤ δ, else δ(|d| − ½δ), with d = x − t.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+    delta : float
+        Where the loss turns from quadratic to linear (> 0); 1.0 by default.
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be > 0; got {delta}")
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced Huber loss."""
+        return F.huber_loss(as_tensor(input), target, self.reduction, self.delta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities: −[t·log p + (1 − t)·log(1 − p)].
+
+    Prefer :class:`BCEWithLogitsLoss` on pre-sigmoid scores: it stays exact where this
+    saturates (each log here is clamped at −100, as in PyTorch).
+
+    Parameters
+    ----------
+    weight : array_like, optional
+        Per-element weight, of the input's shape (a buffer).
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input (probabilities in [0, 1]) and target: any shape, the same → output: scalar, or that
+    shape with ``'none'``.
+    """
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced binary cross-entropy."""
+        return F.binary_cross_entropy(as_tensor(input), target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of σ(x), computed from the logits x without overflow.
+
+    Parameters
+    ----------
+    weight : array_like, optional
+        Per-element weight, of the input's shape (a buffer).
+    reduction : {'mean', 'sum', 'none'}
+    pos_weight : array_like of shape (C,), optional
+        Weight of the positive term per class, C the input's last axis (a buffer). Above 1 it
+        raises recall.
+
+    Shapes
+    ------
+    input (logits) and target: any shape, the same → output: scalar, or that shape with
+    ``'none'``.
+    """
+
+    def __init__(
+        self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
+    ) -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
+        self._register_weight("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced binary cross-entropy of sigmoid(input)."""
+        return F.binary_cross_entropy_with_logits(
+            as_tensor(input), target, self.weight, self.reduction, self.pos_weight
+        )
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy from logits (log_softmax and NLL in one stable op).
+
+    Parameters
+    ----------
+    weight : array_like of shape (C,), optional
+        Per-class weight (a buffer).
+    ignore_index : int
+        Targets with this class index are skipped, also in the mean's denominator; -100 by
+        default.
+    reduction : {'mean', 'sum', 'none'}
+        ``'mean'`` divides by the total weight of the counted targets, as PyTorch does.
+
+    Shapes
+    ------
+    input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; target class indices ``(N,)``, ``()``
+    or ``(N, d1, ...)`` of an integer dtype, or class probabilities of the input's shape →
+    output: scalar, or the per-sample shape with ``'none'``.
+    """
+
+    def __init__(
+        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced cross-entropy of the logits ``input`` against ``target``."""
+        return F.cross_entropy(
+            as_tensor(input), target, self.weight, self.ignore_index, self.reduction
+        )
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood −log_p[target] of log-probabilities (e.g. :class:`LogSoftmax`).
+
+    Parameters
+    ----------
+    weight : array_like of shape (C,), optional
+        Per-class weight (a buffer).
+    ignore_index : int
+        Targets with this class index are skipped; -100 by default.
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; target class indices ``(N,)``, ``()``
+    or ``(N, d1, ...)`` → output: scalar, or the per-sample shape with ``'none'``.
+    """
+
+    def __init__(
+        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        super().__init__(reduction)
+        self._register_weight("weight", weight)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced negative log-likelihood of ``target`` under ``input``."""
+        return F.nll_loss(as_tensor(input), target, self.weight, self.ignore_index, self.reduction)
