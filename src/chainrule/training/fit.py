@@ -158,7 +158,8 @@ def fit(
     callbacks : iterable of Callback
         E.g. ``EarlyStopping``.
     verbose : int
-        0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        0 silent; 1 a progress bar with throughput and ETA during each epoch (on a terminal)
+        and one line per epoch; 2 only the line per epoch.
 
     Raises
     ------
@@ -268,8 +269,8 @@ def _step_scheduler(scheduler: Any, logs: dict[str, float]) -> None:
 
 
 def _progress(total: int, epoch: int, epochs: int, verbose: int) -> Any:
-    if verbose != 1:
-        return None
+    if verbose != 1 or not sys.stderr.isatty():
+        return None  # a bar redrawn in a log file is noise; the epoch lines say enough
     from tqdm.auto import tqdm
 
     width = len(str(epochs))
