@@ -85,14 +85,9 @@ class Tensor:
     @classmethod
     def _from_op(cls, data: np.ndarray, fn: Any) -> Tensor:
         """The output of op node ``fn``: it requires grad and remembers ``fn``."""
-        t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t._grad = None
+        t = cls._wrap(data)
         t._requires_grad = True
         t._ctx = fn
-        t.name = None
-        t._retains_grad = False
-        t._hooks = None
         return t
 
     # ----- autograd state -------------------------------------------------------------------

@@ -365,25 +365,12 @@ def cross_entropy(
     if input.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: input must be floating point; got {input.dtype}")
     target = as_tensor(target)
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1] if input.ndim else 0
     if target.data.dtype.kind == "f" and target.shape == input.shape:
         rows, probs, per_sample = _as_rows(input, cast(target, input.dtype))
         w = _constant(weight, input.data.dtype)
         out = SoftCrossEntropy.apply(rows, probs, weight=w, reduction=reduction)
         return reshape(out, per_sample) if reduction == "none" else out
-    expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
-    if target.shape != expected:
-        raise ValueError(
-            f"cross_entropy: input of shape {input.shape} needs class-index targets of shape "
-            f"{expected} or probabilities of shape {input.shape}; got {target.shape}"
-        )
-    labels = _class_targets("cross_entropy", target, classes, ignore_index)
-    rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
-    w = _class_weight("cross_entropy", weight, classes, input.data.dtype)
-    out = CrossEntropy.apply(
-        rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction
-    )
-    return reshape(out, per_sample) if reduction == "none" else out
+    return _class_index_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
 
 
 def nll_loss(
@@ -400,18 +387,33 @@ def nll_loss(
     _check(reduction)
     if input.data.dtype.kind != "f":
         raise TypeError(f"nll_loss: input must be floating point; got {input.dtype}")
-    target = as_tensor(target)
+    return _class_index_loss(NLLLoss, input, as_tensor(target), weight, ignore_index, reduction)
+
+
+def _class_index_loss(
+    op: type[Function],
+    input: Tensor,
+    target: Tensor,
+    weight: Any,
+    ignore_index: int,
+    reduction: str,
+) -> Tensor:
+    """Shared by cross_entropy and nll_loss: check the class-index targets, flatten the
+    spatial axes, run ``op`` on (M, C) rows, and give 'none' its per-sample shape back."""
+    name = "cross_entropy" if op is CrossEntropy else "nll_loss"
     classes = input.shape[0] if input.ndim == 1 else input.shape[1] if input.ndim else 0
     expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
     if target.shape != expected:
         raise ValueError(
-            f"nll_loss: input of shape {input.shape} needs targets of shape {expected}; "
-            f"got {target.shape}"
+            f"{name}: input of shape {input.shape} needs class-index targets of shape "
+            f"{expected}"
+            + (f" or probabilities of shape {input.shape}" if op is CrossEntropy else "")
+            + f"; got {target.shape}"
         )
-    labels = _class_targets("nll_loss", target, classes, ignore_index)
+    labels = _class_targets(name, target, classes, ignore_index)
     rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
-    w = _class_weight("nll_loss", weight, classes, input.data.dtype)
-    out = NLLLoss.apply(rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    w = _class_weight(name, weight, classes, input.data.dtype)
+    out = op.apply(rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction)
     return reshape(out, per_sample) if reduction == "none" else out
 
 
