@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chainrule.explain import add_explain_parser
+
 DATASETS = ("xor", "moons", "circles", "spirals", "blobs", "sine", "digits", "mnist")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus")
 LOSSES = ("cross_entropy", "bce", "mse", "l1", "huber")
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--show-defaults", action="store_true", help="print the dataset's defaults and exit"
     )
+    add_explain_parser(commands)
     return parser
 
 
@@ -186,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        if args.command == "explain":  # its own options and errors: see chainrule.explain
+            return args.run(args)
         opts = resolve_options(args)
     except UsageError as err:
         print(f"chainrule: error: {err}", file=sys.stderr)

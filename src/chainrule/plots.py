@@ -1,0 +1,189 @@
+"""Pictures of training: curves, decision boundaries, gradient flow, activations, weights.
+
+Needs matplotlib (``pip install "chainrule[plot]"``), imported only when a function here runs,
+so ``import chainrule`` never loads it. Figures are built with matplotlib's object API on the
+Agg canvas: no window, no global pyplot state, safe on a headless server. Each function returns
+the ``matplotlib.figure.Figure``; :func:`save_all` writes PNGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _figure(width: float = 6.0, height: float = 4.0) -> Any:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError(
+            'chainrule.plots needs matplotlib: pip install "chainrule[plot]"'
+        ) from err
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_history(history: Any) -> Any:
+    """Training curves: loss (and val_loss) on the left, other metrics on the right.
+
+    ``history`` is a :class:`~chainrule.History` (or its ``.history`` dict).
+    """
+    h = getattr(history, "history", history)
+    metrics = [k for k in h if not k.endswith("loss") and k not in ("lr", "seconds")]
+    metrics = [k for k in metrics if not k.startswith("val_")]
+    fig = _figure(10 if metrics else 6, 4)
+    axes = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
+    for key in ("loss", "val_loss"):
+        if key in h:
+            axes[0].plot(range(1, len(h[key]) + 1), h[key], label=key)
+    axes[0].set(xlabel="epoch", ylabel="loss", title="loss")
+    axes[0].legend()
+    if metrics:
+        for key in metrics:
+            for name in (key, f"val_{key}"):
+                if name in h:
+                    axes[1].plot(range(1, len(h[name]) + 1), h[name], label=name)
+        axes[1].set(xlabel="epoch", title=", ".join(metrics))
+        axes[1].legend()
+    return fig
+
+
+def plot_decision_boundary(
+    model: Any, x: np.ndarray, y: np.ndarray, resolution: int = 200, padding: float = 0.5
+) -> Any:
+    """The classes a 2-input classifier assigns over the plane, with the data on top.
+
+    ``x`` of shape (n, 2); ``y`` class indices (n,) or 0/1 of shape (n, 1). The model's output
+    is read as class scores (argmax) or, with one column, as a logit or probability split at
+    the usual threshold (0 for logits, 0.5 when every output lies in [0, 1]).
+    """
+    from chainrule.training import predict
+
+    x, y = np.asarray(x), np.asarray(y).reshape(len(x), -1)[:, 0]
+    lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+    scores = np.asarray(predict(model, grid))
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        classes = scores.argmax(axis=1)
+    else:
+        s = scores.reshape(-1)
+        classes = (s > (0.5 if s.min() >= 0 and s.max() <= 1 else 0.0)).astype(int)
+    fig = _figure(5, 5)
+    ax = fig.subplots()
+    ax.contourf(gx, gy, classes.reshape(gx.shape), alpha=0.3, cmap="coolwarm")
+    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", edgecolors="k", s=15)
+    ax.set(title="decision boundary", xlabel="x₁", ylabel="x₂")
+    return fig
+
+
+def plot_gradient_flow(monitor: Any) -> Any:
+    """Per-layer gradient norms over epochs from a :class:`~chainrule.monitor.GradientMonitor`,
+    on a log scale: lines far apart mean vanishing or exploding gradients."""
+    fig = _figure()
+    ax = fig.subplots()
+    for layer, metrics in monitor.history.items():
+        if "grad_norm" in metrics:
+            values = np.maximum(metrics["grad_norm"], 1e-300)
+            ax.plot(range(1, len(values) + 1), values, marker="o", label=f"layer {layer}")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="‖∇W‖", title="gradient flow")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_activation_histograms(model: Any, x: np.ndarray, bins: int = 40) -> Any:
+    """Histograms of each ReLU/Sigmoid/Tanh module's outputs on the inputs ``x`` (n, features):
+    a spike at 0 is dead ReLUs, spikes at the ends are saturated sigmoid/tanh units."""
+    import chainrule as cr
+    from chainrule import nn
+
+    outputs: dict[str, np.ndarray] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
+
+            def hook(mod: Any, args: Any, out: Any, name: str = name) -> None:
+                outputs[f"{name} {type(mod).__name__}"] = out.data.ravel()
+
+            handles.append(module.register_forward_hook(hook))
+    try:
+        with cr.no_grad():
+            model(cr.tensor(np.asarray(x)))
+    finally:
+        for h in handles:
+            h.remove()
+    if not outputs:
+        raise ValueError("plot_activation_histograms: the model has no ReLU, Sigmoid or Tanh")
+    fig = _figure(3 * len(outputs), 3)
+    for ax, (name, values) in zip(fig.subplots(1, len(outputs), squeeze=False)[0], outputs.items()):
+        ax.hist(values, bins=bins, color="tab:blue")
+        ax.set(title=name, xlabel="activation")
+    return fig
+
+
+def plot_first_layer_weights(model: Any, image_shape: tuple[int, int], max_units: int = 32) -> Any:
+    """Each first-layer unit's weights (a row of W⁽¹⁾) drawn as an image of ``image_shape``,
+    e.g. (8, 8) for digits: what pattern in the input each hidden unit responds to."""
+    from chainrule import nn
+
+    first = next(m for m in model.modules() if isinstance(m, nn.Linear))
+    w = first.weight.data[:max_units]
+    if w.shape[1] != image_shape[0] * image_shape[1]:
+        raise ValueError(
+            f"the first layer has {w.shape[1]} inputs; image_shape {image_shape} has "
+            f"{image_shape[0] * image_shape[1]} pixels"
+        )
+    cols = int(np.ceil(np.sqrt(len(w))))
+    rows = int(np.ceil(len(w) / cols))
+    fig = _figure(1.2 * cols, 1.2 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, row in zip(axes, w):
+        bound = np.abs(row).max() or 1.0  # symmetric colours: 0 is white
+        ax.imshow(row.reshape(image_shape), cmap="seismic", vmin=-bound, vmax=bound)
+    fig.suptitle("first-layer weights")
+    return fig
+
+
+def save_all(
+    out_dir: str | Path,
+    *,
+    history: Any = None,
+    model: Any = None,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    monitor: Any = None,
+    image_shape: tuple[int, int] | None = None,
+) -> list[Path]:
+    """Write every picture the arguments allow as PNGs in ``out_dir``; returns their paths.
+
+    history → history.png; model + 2-D x, y → decision_boundary.png; monitor →
+    gradient_flow.png; model + x → activations.png; model + image_shape → weights.png.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Any] = {}
+    if history is not None:
+        figures["history"] = plot_history(history)
+    if model is not None and x is not None:
+        if y is not None and np.asarray(x).shape[1] == 2:
+            figures["decision_boundary"] = plot_decision_boundary(model, x, y)
+        figures["activations"] = plot_activation_histograms(model, x)
+    if monitor is not None:
+        figures["gradient_flow"] = plot_gradient_flow(monitor)
+    if model is not None and image_shape is not None:
+        figures["weights"] = plot_first_layer_weights(model, image_shape)
+    paths = []
+    for name, fig in figures.items():
+        path = out / f"{name}.png"
+        fig.savefig(path)
+        paths.append(path)
+    return paths
