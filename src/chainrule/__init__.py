@@ -18,8 +18,10 @@ from chainrule.autograd.grad_mode import (
     set_grad_enabled,
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
+from chainrule.explain import explain
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.random import manual_seed
+from chainrule.serialization import ChainruleFormatError, load, load_into, save
 from chainrule.training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -27,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "AnomalyError",
+    "ChainruleFormatError",
     "Function",
     "GradcheckError",
     "History",
@@ -35,17 +38,21 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "evaluate",
+    "explain",
     "fit",
     "from_numpy",
     "functional",
     "get_default_dtype",
     "gradcheck",
     "is_grad_enabled",
+    "load",
+    "load_into",
     "manual_seed",
     "nn",
     "no_grad",
     "optim",
     "predict",
+    "save",
     "set_default_dtype",
     "set_grad_enabled",
     "tensor",

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -160,6 +157,11 @@ def _expected_checksum(table: Mapping[str, str | None], name: str) -> str:
 
 def _fetch(url: str, timeout: float) -> bytes:
     """The whole body at ``url``; DownloadError on HTTP errors and short transfers."""
+    # Imported here: urllib and http.client cost more at startup than all of chainrule's ops.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")

@@ -1,6 +1,8 @@
-"""Training: ``fit``, ``evaluate``, ``predict``, the ``History`` they record, and callbacks."""
+"""Training: ``fit``, ``evaluate``, ``predict``, the ``History`` they record, callbacks and
+checkpoints."""
 
 from chainrule.training.callbacks import Callback, EarlyStopping, LambdaCallback
+from chainrule.training.checkpoint import checkpoint_path
 from chainrule.training.fit import TrainingError, evaluate, fit, predict
 from chainrule.training.history import History
 
@@ -10,6 +12,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "TrainingError",
+    "checkpoint_path",
     "evaluate",
     "fit",
     "predict",

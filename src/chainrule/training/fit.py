@@ -2,8 +2,9 @@
 
 The loop is the article's, repeated: forward pass, loss, ``backward()``, optimizer step — per
 batch, per epoch — plus what a practitioner needs around it: validation, metrics, a progress bar,
-callbacks, a learning-rate schedule, a clear stop on a non-finite loss, and Ctrl-C that ends the
-run after the current batch instead of losing it.
+callbacks, a learning-rate schedule, a clear stop on a non-finite loss, Ctrl-C that ends the
+run after the current batch instead of losing it, and checkpoints to resume from
+(``checkpoint.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from chainrule.data import DataLoader, Dataset, TensorDataset
 from chainrule.tensor import Tensor
 from chainrule.training import metrics as metrics_lib
 from chainrule.training.callbacks import Callback
+from chainrule.training.checkpoint import Checkpointer, skip_done_batches
 from chainrule.training.history import History
 
 
@@ -85,25 +88,31 @@ def _current_lr(optimizer: Any) -> float:
 
 
 class _Interrupt:
-    """Turn the first Ctrl-C during training into a flag the loop checks after each batch."""
+    """Turn the first Ctrl-C (and, with ``sigterm``, SIGTERM) during training into a flag the
+    loop checks after each batch; :attr:`signum` remembers which signal came."""
 
-    def __init__(self) -> None:
+    def __init__(self, sigterm: bool = False) -> None:
         self.requested = False
-        self._previous: Any = None
+        self.signum: int | None = None
+        self._signals = [signal.SIGINT] + ([signal.SIGTERM] if sigterm else [])
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Interrupt:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in self._signals:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:  # a second Ctrl-C means: stop now
+        if self.requested and signum == signal.SIGINT:  # a second Ctrl-C means: stop now
             raise KeyboardInterrupt
-        self.requested = True
+        if not self.requested:
+            self.requested, self.signum = True, signum
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
 
 
 class Trainer:
@@ -133,6 +142,9 @@ def fit(
     callbacks: Iterable[Callback] = (),
     verbose: int = 1,
     shuffle: bool = True,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 1,
 ) -> History:
     """Train ``model`` by minibatch gradient descent and return its :class:`History`.
 
@@ -160,6 +172,19 @@ def fit(
     verbose : int
         0 silent; 1 a progress bar with throughput and ETA during each epoch (on a terminal)
         and one line per epoch; 2 only the line per epoch.
+    checkpoint : path, optional
+        A directory (created if missing) for ``checkpoint.npz``: model, optimizer and scheduler
+        state, the random generators, the epoch and batch counters and the History. It is
+        written atomically every ``checkpoint_every`` epochs, at the last epoch, when training
+        stops early, and on Ctrl-C or SIGTERM (mid-epoch). Without ``resume`` an existing
+        checkpoint there is overwritten.
+    resume : bool
+        Continue from the checkpoint in ``checkpoint`` (start afresh if there is none yet):
+        training k epochs, stopping, and resuming to ``epochs`` gives the same weights, bit for
+        bit, as one run of ``epochs`` (same seed, data and settings). The returned History
+        includes the epochs run before.
+    checkpoint_every : int
+        Epochs between checkpoints.
 
     Raises
     ------
@@ -169,25 +194,46 @@ def fit(
         loss.
 
     Ctrl-C ends training after the current batch; the History so far is returned with
-    ``stopped_early='interrupted'``.
+    ``stopped_early='interrupted'``. With ``checkpoint``, a checkpoint is written first, and
+    SIGTERM does the same, after which the signal is delivered again (the process ends as
+    SIGTERM asked, its work saved).
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
+    if not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=DIR, the directory to resume from")
     loader = as_loader(train, batch_size, shuffle, "train")
     val_loader = (
         None if validation is None else as_loader(validation, batch_size, False, "validation")
     )
     metric_fns = metrics_lib.resolve(tuple(metrics), _threshold(loss_fn))
     history = History()
+    saver = (
+        None
+        if checkpoint is None
+        else Checkpointer(checkpoint, model, optimizer, scheduler, loader)
+    )
+    resumed = saver.restore() if saver is not None and resume else None
+    if resumed is not None:
+        history = resumed["history"]
+        if history.stopped_early == "interrupted":
+            history.stopped_early = None
+        # A run that early stopping ended stays ended.
+        if history.stopped_early == "early_stopping":
+            epochs = resumed["epoch"]
     trainer = Trainer(model, loss_fn, optimizer, history)
     callbacks = list(callbacks)
     last_finite: tuple[float, int, int] | None = None
     # A diverging run overflows inside NumPy; the loss check below reports it in words instead.
-    with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+    interrupt = _Interrupt(sigterm=saver is not None)
+    with interrupt, np.errstate(over="ignore", invalid="ignore"):
         for cb in callbacks:
             cb.on_train_begin(trainer)
         try:
-            for epoch in range(1, epochs + 1):
+            first = 1 if resumed is None else resumed["epoch"] + 1
+            for epoch in range(first, epochs + 1):
                 trainer.epoch = epoch
                 for cb in callbacks:
                     cb.on_epoch_begin(trainer, epoch)
@@ -195,9 +241,20 @@ def fit(
                 start = time.perf_counter()
                 model.train()
                 totals = dict.fromkeys(["loss", *metric_fns], 0.0)
-                seen = 0
+                seen = done = 0
+                batches: Iterable[Any] = loader
+                if saver is not None and resumed is not None and epoch == first:
+                    saver.set_rng_state(resumed["rng"]["epoch_start"])
+                    if resumed["batch"]:
+                        part, done = resumed["partial"], resumed["batch"]
+                        totals, seen, lr = dict(part["totals"]), part["seen"], part["lr"]
+                        last_finite = part["last_finite"] and tuple(part["last_finite"])
+                        batches = skip_done_batches(loader, done, saver, resumed["rng"]["current"])
+                epoch_rng = None if saver is None else saver.rng_state()
                 bar = _progress(len(loader.dataset), epoch, epochs, verbose)
-                for batch, (x, y) in enumerate(loader, start=1):
+                if bar is not None and seen:
+                    bar.update(seen)
+                for batch, (x, y) in enumerate(batches, start=done + 1):
                     optimizer.zero_grad()
                     output = model(x)
                     loss = loss_fn(output, y)
@@ -217,6 +274,7 @@ def fit(
                     if bar is not None:
                         bar.update(n)
                         bar.set_postfix(loss=f"{totals['loss'] / seen:.4f}", refresh=False)
+                    done = batch
                     if interrupt.requested:
                         break
                 if bar is not None:
@@ -229,21 +287,34 @@ def fit(
                     logs.update({f"val_{k}": v for k, v in scores.items()})
                 logs["lr"] = lr
                 logs["seconds"] = time.perf_counter() - start
+                before = None if saver is None else history.to_dict()
                 history.record(epoch, logs)
                 if verbose:
                     _print_epoch(epoch, epochs, logs)
                 if interrupt.requested:
                     history.stopped_early = "interrupted"
+                    if saver is not None:
+                        # Mid-epoch: the epoch's partial sums go along so its logs resume whole.
+                        partial = {"totals": totals, "seen": seen, "lr": lr}
+                        partial["last_finite"] = None if last_finite is None else list(last_finite)
+                        saver.save(before, epoch - 1, done, epoch_rng, partial)
                     break
                 for cb in callbacks:
                     cb.on_epoch_end(trainer, epoch, logs)
                 if scheduler is not None:
                     _step_scheduler(scheduler, logs)
+                if saver is not None and (
+                    epoch % checkpoint_every == 0 or epoch == epochs or trainer.stop_training
+                ):
+                    saver.save(history.to_dict(), epoch)
                 if trainer.stop_training:
                     break
         finally:
             for cb in callbacks:
                 cb.on_train_end(trainer)
+    if interrupt.signum == signal.SIGTERM:
+        # Deliver it again, now that the checkpoint is written and the old handler is back.
+        signal.raise_signal(signal.SIGTERM)
     return history
 
 
