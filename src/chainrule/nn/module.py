@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from chainrule.nn.hooks import RemovableHandle
+from chainrule.nn.hooks import BackwardHookCall, RemovableHandle
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -66,6 +66,7 @@ class Module:
         set_(self, "_modules", {})
         set_(self, "_forward_pre_hooks", {})
         set_(self, "_forward_hooks", {})
+        set_(self, "_backward_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; every subclass defines it."""
@@ -74,18 +75,23 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)
         # list(): a hook may remove itself while running.
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        call = BackwardHookCall(self, args) if self._backward_hooks else None
+        if call is not None:
+            args = call.args
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if call is not None:
+            call.watch(output)
         return output
 
     # ----- registration ---------------------------------------------------------------------
@@ -439,6 +445,19 @@ class Module:
         """
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], None]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once backward has reached the inputs.
+
+        ``grad_input`` holds the gradient with respect to each positional input (None where an
+        input needs none), ``grad_output`` the gradient with respect to the output; both are
+        tuples of Tensors. The hook observes and must return None.
+        """
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
         return handle
 
     # ----- printing -------------------------------------------------------------------------
