@@ -333,6 +333,47 @@ def probability_targets(draw):
     ]
 
 
+@case("Conv2d", "Conv1d")
+def convolution(draw):
+    """More geometries (dilations, groups, odd strides): tests/test_conv_gradcheck.py."""
+    k, s, p, d = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 3)),
+        draw(st.integers(0, 2)),
+        draw(st.integers(1, 2)),
+    )
+    groups = draw(st.sampled_from([1, 2]))
+    size = d * (k - 1) + 1 + draw(st.integers(0, 3))
+    if draw(st.booleans()):
+        x, w = normal(draw, (2, 2, size, size + 1)), normal(draw, (2, 2 // groups, k, k))
+        conv = F.conv2d
+    else:
+        x, w = normal(draw, (2, 2, size)), normal(draw, (2, 2 // groups, k))
+        conv = F.conv1d
+    return (lambda x, w, b: conv(x, w, b, s, p, d, groups)), [
+        leaf(x),
+        leaf(w),
+        leaf(normal(draw, (2,))),
+    ]
+
+
+@case("MaxPool2d", "AvgPool2d", "GlobalAvgPool2d")
+def pooling(draw):
+    k, s = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    p = draw(st.integers(0, k // 2))
+    h, w = k + draw(st.integers(0, 3)), k + draw(st.integers(0, 3))
+    # Distinct, well-separated values: max-pool has no ties within central differences.
+    rng = np.random.default_rng(draw(st.integers(0, 1000)))
+    x = leaf(rng.permutation(2 * h * w).reshape(1, 2, h, w) * 0.1)
+    which = draw(st.sampled_from(["max", "avg", "global"]))
+    fns = {
+        "max": lambda x: F.max_pool2d(x, k, s, p),
+        "avg": lambda x: F.avg_pool2d(x, k, s, p),
+        "global": lambda x: F.adaptive_avg_pool2d(x, 1),
+    }
+    return fns[which], [x]
+
+
 #: Registered ops pinned down by dedicated tests instead of a numeric check here.
 CHECKED_ELSEWHERE = {
     "Cast": "test_engine.py::test_cast_passes_gradient_back_in_the_input_dtype (float32 is too "

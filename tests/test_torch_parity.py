@@ -1118,7 +1118,47 @@ EDGES = [
     ),
 ]
 
-CASES = ARITHMETIC + REDUCTIONS + SHAPE + POINTWISE + ACTIVATIONS + LOSSES
+# ----- convolution and pooling (more geometries: tests/test_conv_parity.py) ---------------------
+
+CONV = [
+    case(
+        "conv2d-stride-padding-bias",
+        "Conv2d",
+        inputs(x=randn(2, 3, 7, 6), w=randn(4, 3, 3, 3), b=randn(4)),
+        lambda t: F.conv2d(t.x, t.w, t.b, stride=2, padding=1),
+        lambda t: TF.conv2d(t.x, t.w, t.b, stride=2, padding=1),
+    ),
+    case(
+        "conv1d-dilation-groups",
+        "Conv1d",
+        inputs(x=randn(2, 4, 11), w=randn(6, 2, 3), b=randn(6)),
+        lambda t: F.conv1d(t.x, t.w, t.b, padding=2, dilation=2, groups=2),
+        lambda t: TF.conv1d(t.x, t.w, t.b, padding=2, dilation=2, groups=2),
+    ),
+    case(
+        "max-pool2d-overlapping-padded",
+        "MaxPool2d",
+        inputs(x=randn(2, 3, 7, 6)),
+        lambda t: F.max_pool2d(t.x, 3, 2, 1),
+        lambda t: TF.max_pool2d(t.x, 3, 2, 1),
+    ),
+    case(
+        "avg-pool2d-count-include-pad",
+        "AvgPool2d",
+        inputs(x=randn(2, 3, 7, 6)),
+        lambda t: F.avg_pool2d(t.x, 3, 2, 1),
+        lambda t: TF.avg_pool2d(t.x, 3, 2, 1),
+    ),
+    case(
+        "adaptive-avg-pool2d-global",
+        "GlobalAvgPool2d",
+        inputs(x=randn(2, 3, 7, 6)),
+        lambda t: F.adaptive_avg_pool2d(t.x, 1),
+        lambda t: TF.adaptive_avg_pool2d(t.x, 1),
+    ),
+]
+
+CASES = ARITHMETIC + REDUCTIONS + SHAPE + POINTWISE + ACTIVATIONS + LOSSES + CONV
 
 
 # ----- the comparison ----------------------------------------------------------------------

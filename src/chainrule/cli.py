@@ -21,6 +21,9 @@ DATASETS = ("xor", "moons", "circles", "spirals", "blobs", "sine", "digits", "mn
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus")
 LOSSES = ("cross_entropy", "bce", "mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+MODELS = ("mlp", "cnn")
+#: Datasets of images, the ones --model cnn trains on (shapes: recipe.IMAGE_SHAPES).
+IMAGE_DATASETS = ("digits", "mnist")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = commands.add_parser(
         "train",
-        help="train a multi-layer perceptron on a built-in dataset",
+        help="train a multi-layer perceptron (or a CNN) on a built-in dataset",
         description=(
             "Train an MLP on a built-in dataset and save its weights and history. Options left "
             "out take per-dataset defaults (shown by --data NAME --show-defaults)."
@@ -96,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--data-dir", type=Path, default=None, help="folder with the MNIST IDX files (mnist only)"
+    )
+    train.add_argument(
+        "--model",
+        default="mlp",
+        metavar="NAME",
+        help="mlp, or cnn (two conv/ReLU/max-pool stages; image datasets "
+        f"{', '.join(IMAGE_DATASETS)} only; ignores --hidden)",
     )
     train.add_argument(
         "--hidden", default=None, help="hidden layer widths, comma-separated, e.g. 64,32"
@@ -139,6 +149,7 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     d = DEFAULTS[args.data]
     opts = {
         "data": args.data,
+        "model": args.model,
         "hidden": args.hidden if args.hidden is not None else d.hidden,
         "activation": args.activation or d.activation,
         "loss": args.loss or d.loss,
@@ -152,6 +163,13 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     for key, valid in (("activation", ACTIVATIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
         if opts[key] not in valid:
             raise UsageError(f"unknown {key} {opts[key]!r}; choose one of: {', '.join(valid)}")
+    if opts["model"] not in MODELS:
+        raise UsageError(f"unknown model {opts['model']!r}; choose one of: {', '.join(MODELS)}")
+    if opts["model"] == "cnn" and opts["data"] not in IMAGE_DATASETS:
+        raise UsageError(
+            f"--model cnn needs an image dataset ({', '.join(IMAGE_DATASETS)}); "
+            f"{opts['data']} is not one (use --model mlp)"
+        )
     classes = CLASSES[opts["data"]]
     if classes == 0 and opts["loss"] in ("cross_entropy", "bce"):
         raise UsageError(

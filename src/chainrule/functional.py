@@ -1,7 +1,7 @@
 """Every op as a function: ``import chainrule.functional as F``.
 
 The ops themselves live in :mod:`chainrule.ops` (arithmetic, reduction, shape, pointwise,
-activation, loss); this module gathers their public functions in one namespace, as
+activation, loss, conv); this module gathers their public functions in one namespace, as
 ``torch.nn.functional`` does.
 """
 
@@ -18,6 +18,7 @@ from chainrule.ops.activation import (
     tanh,
 )
 from chainrule.ops.arithmetic import add, cast, div, linear, matmul, mul, neg, pow, sub
+from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -48,7 +49,9 @@ cat = concatenate
 
 __all__ = [
     "abs",
+    "adaptive_avg_pool2d",
     "add",
+    "avg_pool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cast",
@@ -56,6 +59,8 @@ __all__ = [
     "clamp",
     "clip",
     "concatenate",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "div",
     "dropout",
@@ -74,6 +79,7 @@ __all__ = [
     "logsumexp",
     "matmul",
     "max",
+    "max_pool2d",
     "maximum",
     "mean",
     "min",

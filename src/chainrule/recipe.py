@@ -1,8 +1,8 @@
-"""What ``chainrule train`` does: load a built-in dataset, build an MLP, fit it, save it.
+"""What ``chainrule train`` does: load a built-in dataset, build an MLP or CNN, fit it, save it.
 
 Each step is a plain function so that examples and tests can reuse it: :func:`load_dataset`,
-:func:`build_mlp`, :func:`build_loss`, :func:`build_optimizer`, and :func:`train_command`,
-which runs them in order from the command line's options.
+:func:`build_mlp`, :func:`build_cnn`, :func:`build_loss`, :func:`build_optimizer`, and
+:func:`train_command`, which runs them in order from the command line's options.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ OPTIMIZER_CLASSES = {
     "rmsprop": optim.RMSprop,
     "adagrad": optim.Adagrad,
 }
+
+#: Datasets whose rows are images, as (height, width): the ones a CNN can train on.
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 
 
 class Task:
@@ -97,6 +100,28 @@ def build_mlp(n_in: int, hidden: list[int], n_out: int, activation: str) -> nn.S
     return nn.Sequential(*layers)
 
 
+def build_cnn(image_shape: tuple[int, int], n_out: int, activation: str) -> nn.Sequential:
+    """Two stages of 3×3 conv (1→16, 16→32 channels, padding 1) → activation → 2×2 max-pool,
+    then flatten and a Linear to ``n_out``: input ``(N, 1, H, W)``, H and W at least 4."""
+    act = ACTIVATION_MODULES[activation]
+    h, w = image_shape
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        act(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        act(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * (h // 2 // 2) * (w // 2 // 2), n_out),
+    )
+
+
+def as_images(x: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """Rows of ``H·W`` pixels as one-channel images ``(n, 1, H, W)`` (a view, no copy)."""
+    return x.reshape(len(x), 1, *image_shape)
+
+
 def build_loss(loss: str, task: Task) -> tuple[Any, int, np.ndarray]:
     """The loss module, the number of model outputs, and the targets shaped for that loss."""
     if task.classes == 0:
@@ -141,7 +166,18 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
     cr.manual_seed(opts["seed"])
     task = load_dataset(opts["data"], data_dir, opts["seed"])
     loss_fn, n_out, targets = build_loss(opts["loss"], task)
-    model = build_mlp(task.x.shape[1], opts["hidden"], n_out, opts["activation"])
+    if opts.get("model", "mlp") == "cnn":
+        if task.name not in IMAGE_SHAPES:
+            raise ValueError(f"--model cnn needs an image dataset; {task.name} is not one")
+        shape = IMAGE_SHAPES[task.name]
+        task.x = as_images(task.x, shape)
+        if task.x_test is not None:
+            task.x_test = as_images(task.x_test, shape)
+        model = build_cnn(shape, n_out, opts["activation"])
+        description = f"CNN 1x{shape[0]}x{shape[1]} conv16-conv32-{n_out}"
+    else:
+        model = build_mlp(task.x.shape[1], opts["hidden"], n_out, opts["activation"])
+        description = f"{task.x.shape[1]}-{'-'.join(map(str, opts['hidden']))}-{n_out}"
     optimizer = build_optimizer(opts["optimizer"], model, opts["lr"])
     metrics = ("accuracy",) if task.classes else ("mae",)
     train, val = split(task.x, targets, opts["val_split"], opts["seed"])
@@ -149,7 +185,7 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
         print(
             f"chainrule train: {task.name}, {len(train[0])} training samples"
             + (f", {len(val[0])} validation" if val else "")
-            + f"; model {task.x.shape[1]}-{'-'.join(map(str, opts['hidden']))}-{n_out} "
+            + f"; model {description} "
             f"{opts['activation']}, {opts['loss']}, {opts['optimizer']} lr={opts['lr']}"
         )
     history = fit(

@@ -25,6 +25,7 @@ from chainrule.nn.activation import (
     Tanh,
 )
 from chainrule.nn.containers import ModuleList, Sequential
+from chainrule.nn.conv import Conv1d, Conv2d
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.flatten import Flatten
 from chainrule.nn.hooks import RemovableHandle
@@ -39,13 +40,19 @@ from chainrule.nn.loss import (
     NLLLoss,
 )
 from chainrule.nn.module import IncompatibleKeys, Module
-from chainrule.nn.normalization import BatchNorm1d
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
@@ -59,6 +66,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "NLLLoss",

@@ -1,4 +1,4 @@
-"""``BatchNorm1d``: normalize each channel over the batch, composed from existing ops.
+"""``BatchNorm1d``, ``BatchNorm2d``: normalize each channel over the batch, from existing ops.
 
 The layer is built from mean, var, sqrt and arithmetic ops rather than a fused op, so its
 backward is the chain rule through them; it matches PyTorch's fused kernel to rounding.
@@ -116,19 +116,12 @@ class BatchNorm1d(Module):
         """Normalize ``input`` of shape ``(N, C)`` or ``(N, C, L)``; same shape out."""
         x = as_tensor(input)
         shape, c = x.shape, self.num_features
-        if x.ndim not in (2, 3) or shape[1] != c:
-            raise ValueError(
-                f"BatchNorm1d(num_features={c}) got input of shape {shape}; expected shape "
-                f"(N, {c}) or (N, {c}, L)"
-            )
-        axes = (0,) if x.ndim == 2 else (0, 2)
-        # Per-channel vectors broadcast against (N, C) as (C,), against (N, C, L) as (C, 1).
-        channel_shape = (c,) if x.ndim == 2 else (c, 1)
+        axes, channel_shape = self._layout(x)
         if self.training or self.running_mean is None:
             n = x.size // c
             if n <= 1:
                 raise ValueError(
-                    f"BatchNorm1d needs more than 1 value per channel to compute batch "
+                    f"{type(self).__name__} needs more than 1 value per channel to compute batch "
                     f"statistics; got input of shape {shape}"
                 )
             mean = F.mean(x, axes, keepdims=True)
@@ -144,6 +137,17 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             y = y + F.reshape(self.bias, channel_shape)
         return y
+
+    def _layout(self, x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The axes statistics are taken over, and the shape per-channel vectors broadcast as."""
+        c = self.num_features
+        if x.ndim not in (2, 3) or x.shape[1] != c:
+            raise ValueError(
+                f"BatchNorm1d(num_features={c}) got input of shape {x.shape}; expected shape "
+                f"(N, {c}) or (N, {c}, L)"
+            )
+        # Per-channel vectors broadcast against (N, C) as (C,), against (N, C, L) as (C, 1).
+        return ((0,), (c,)) if x.ndim == 2 else ((0, 2), (c, 1))
 
     def _track(self, batch_mean: np.ndarray, batch_var: np.ndarray, n: int) -> None:
         """Fold one batch's statistics into the running estimates, in place."""
@@ -164,3 +168,24 @@ class BatchNorm1d(Module):
             f"affine={self.affine}, bias={self.bias is not None}, "
             f"track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of ``(N, C, H, W)`` feature maps, per channel C.
+
+    Statistics are taken over N, H and W (``n = N·H·W`` values per channel); everything else,
+    parameters and buffers included, is :class:`BatchNorm1d`'s.
+
+    Shapes
+    ------
+    input ``(N, C, H, W)`` → output the same shape.
+    """
+
+    def _layout(self, x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        c = self.num_features
+        if x.ndim != 4 or x.shape[1] != c:
+            raise ValueError(
+                f"BatchNorm2d(num_features={c}) got input of shape {x.shape}; expected shape "
+                f"(N, {c}, H, W)"
+            )
+        return (0, 2, 3), (c, 1, 1)
