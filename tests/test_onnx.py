@@ -93,9 +93,8 @@ CASES = {
     "all_activations": (mlp_all_activations, (6,)),
     "batchnorm_dropout": (mlp_batchnorm_dropout, (6,)),
     "flatten": (flatten_mlp, (2, 3)),
+    "conv": (conv_net, (3, 8, 8)),
 }
-if all(hasattr(nn, n) for n in ("Conv2d", "BatchNorm2d", "MaxPool2d", "AdaptiveAvgPool2d")):
-    CASES["conv"] = (conv_net, (3, 8, 8))
 
 
 @pytest.mark.parametrize("opset", [13, 17, 20])

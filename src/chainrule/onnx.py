@@ -220,16 +220,16 @@ def _adaptive_avg_pool(g: _Graph, layer: Any, x: str, p: str, shape: tuple[int, 
     return g.node("AveragePool", [x], p, kernel_shape=kernel, strides=kernel)
 
 
-for _name, _converter in [
-    ("Conv1d", _conv),
-    ("Conv2d", _conv),
-    ("BatchNorm2d", _batch_norm),
-    ("MaxPool2d", _max_pool),
-    ("AvgPool2d", _avg_pool),
-    ("AdaptiveAvgPool2d", _adaptive_avg_pool),
-]:
-    if hasattr(nn, _name):  # layers that this version of chainrule.nn has
-        CONVERTERS[getattr(nn, _name)] = _converter
+CONVERTERS.update(
+    {
+        nn.Conv1d: _conv,
+        nn.Conv2d: _conv,
+        nn.BatchNorm2d: _batch_norm,
+        nn.MaxPool2d: _max_pool,
+        nn.AvgPool2d: _avg_pool,
+        nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
+    }
+)
 
 
 def _layers(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
