@@ -145,3 +145,43 @@ def test_mnist_from_the_shared_folder_when_present(tmp_path, shared_mnist):
     assert main(args) == 0
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["results"]["test"]["accuracy"] > 0.8
+
+
+def test_monitor_prints_a_gradient_health_report(tmp_path, capsys):
+    args = [
+        "train",
+        "--data",
+        "moons",
+        "--epochs",
+        "3",
+        "--monitor",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "gradient health per layer" in out and "grad norm" in out
+
+
+def test_plots_writes_non_blank_pngs(tmp_path, capsys):
+    image = pytest.importorskip("matplotlib.image")
+    plots = tmp_path / "plots"
+    args = [
+        "train",
+        "--data",
+        "moons",
+        "--epochs",
+        "3",
+        "--monitor",
+        "--plots",
+        str(plots),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    names = sorted(p.name for p in plots.glob("*.png"))
+    assert names == ["activations.png", "decision_boundary.png", "gradient_flow.png", "history.png"]
+    for path in plots.glob("*.png"):
+        assert image.imread(path).std() > 0.01

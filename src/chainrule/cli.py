@@ -138,6 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     train.add_argument(
+        "--monitor",
+        action="store_true",
+        help="record gradient health per layer (norms, update ratios, dead and saturated "
+        "units) and print a report in words",
+    )
+    train.add_argument(
+        "--plots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write training curves and other pictures as PNGs to DIR (needs chainrule[plot])",
+    )
+    train.add_argument(
         "--show-defaults", action="store_true", help="print the dataset's defaults and exit"
     )
     add_explain_parser(commands)
@@ -159,6 +172,8 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.batch_size if args.batch_size is not None else d.batch_size,
         "val_split": args.val_split if args.val_split is not None else d.val_split,
         "seed": args.seed,
+        "monitor": args.monitor,
+        "plots": str(args.plots) if args.plots is not None else None,
     }
     for key, valid in (("activation", ACTIVATIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
         if opts[key] not in valid:

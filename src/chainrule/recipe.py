@@ -17,6 +17,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import data, nn, optim
+from chainrule.monitor import GradientMonitor
 from chainrule.training import evaluate, fit
 
 ACTIVATION_MODULES = {
@@ -188,6 +189,7 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
             + f"; model {description} "
             f"{opts['activation']}, {opts['loss']}, {opts['optimizer']} lr={opts['lr']}"
         )
+    monitor = GradientMonitor(warn=False) if opts.get("monitor") else None
     history = fit(
         model,
         loss_fn,
@@ -197,8 +199,11 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
         batch_size=opts["batch_size"],
         validation=val,
         metrics=metrics,
+        callbacks=[monitor] if monitor is not None else (),
         verbose=2 if verbose and opts["epochs"] > 100 else verbose,
     )
+    if monitor is not None:
+        print("gradient health per layer (last epoch):\n" + monitor.report())
     results = {"train": evaluate(model, loss_fn, train, metrics=metrics)}
     if val is not None:
         results["validation"] = evaluate(model, loss_fn, val, metrics=metrics)
@@ -208,6 +213,20 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
         )
         results["test"] = evaluate(model, loss_fn, (task.x_test, test_targets), metrics=metrics)
     print(_table(results))
+    if opts.get("plots"):
+        from chainrule.plots import save_all  # matplotlib only when pictures are asked for
+
+        is_image_mlp = task.name in IMAGE_SHAPES and opts.get("model", "mlp") == "mlp"
+        paths = save_all(
+            opts["plots"],
+            history=history,
+            model=model,
+            x=train[0][:2000],
+            y=train[1][:2000] if task.classes else None,
+            monitor=monitor,
+            image_shape=IMAGE_SHAPES[task.name] if is_image_mlp else None,
+        )
+        print("pictures: " + ", ".join(str(p) for p in paths))
     out.mkdir(parents=True, exist_ok=True)
     _write_atomically(out / "weights.npz", lambda f: np.savez(f, **model.state_dict()))
     _write_atomically(
