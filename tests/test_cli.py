@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+import chainrule
 from chainrule.cli import DATASETS, main
 
 
@@ -17,8 +18,8 @@ def test_train_xor_saves_weights_history_and_config(tmp_path, capsys):
     assert main(["train", "--data", "xor", "--epochs", "300", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "accuracy" in printed and "train" in printed
-    weights = np.load(out / "weights.npz", allow_pickle=False)
-    assert set(weights.files) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    weights = chainrule.load(out / "weights.npz")
+    assert set(weights) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     history = json.loads((out / "history.json").read_text())
     assert len(history["history"]["loss"]) == 300
     config = json.loads((out / "config.json").read_text())
@@ -185,3 +186,22 @@ def test_plots_writes_non_blank_pngs(tmp_path, capsys):
     assert names == ["activations.png", "decision_boundary.png", "gradient_flow.png", "history.png"]
     for path in plots.glob("*.png"):
         assert image.imread(path).std() > 0.01
+
+
+def test_resume_continues_a_run_to_the_same_weights_as_one_straight_run(tmp_path, capsys):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    common = ["train", "--data", "moons", "--seed", "3", "--quiet"]
+    assert main([*common, "--epochs", "6", "--out", str(straight)]) == 0
+    assert main([*common, "--epochs", "3", "--out", str(resumed)]) == 0
+    assert main(["train", "--resume", str(resumed), "--epochs", "6", "--quiet"]) == 0
+    a, b = chainrule.load(straight / "weights.npz"), chainrule.load(resumed / "weights.npz")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    history = json.loads((resumed / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_without_a_saved_run_is_a_usage_error(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path / "missing")]) == 2
+    assert "no readable chainrule run" in capsys.readouterr().err

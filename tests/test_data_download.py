@@ -109,7 +109,7 @@ def fetch(root: Path, server: Server, files=(IMAGES, LABELS), checksums=None) ->
 
 
 def leftovers(root: Path) -> list[str]:
-    return sorted(p.name for p in root.iterdir() if p.name.endswith(".part"))
+    return sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp"))
 
 
 # ----- success and caching --------------------------------------------------------------------
@@ -269,7 +269,7 @@ def test_an_interrupted_write_leaves_neither_a_partial_nor_a_temporary_file(
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("chainrule.data.download.os.replace", fail)
+    monkeypatch.setattr("chainrule.atomic.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         fetch(tmp_path, server, files=[LABELS])
     assert list(tmp_path.iterdir()) == []

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import nn, serialization
+from chainrule import atomic, nn, serialization
 from chainrule.serialization import ChainruleFormatError
 
 
@@ -298,7 +298,7 @@ def test_saving_into_a_read_only_directory_fails_cleanly(tmp_path):
     try:
         if os.access(tmp_path, os.W_OK):
             pytest.skip("this user (root?) can write to a read-only directory")
-        with pytest.raises(PermissionError, match="cannot save"):
+        with pytest.raises(PermissionError, match="cannot write"):
             cr.save({"w": np.zeros(5)}, path)
     finally:
         tmp_path.chmod(0o755)
@@ -307,7 +307,7 @@ def test_saving_into_a_read_only_directory_fails_cleanly(tmp_path):
 
 
 def test_a_missing_directory_is_an_oserror_naming_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="cannot save"):
+    with pytest.raises(FileNotFoundError, match="cannot write"):
         cr.save({"w": np.ones(1)}, tmp_path / "nope" / "m.npz")
 
 
@@ -323,9 +323,9 @@ def test_a_full_disk_leaves_the_old_file_intact_and_no_temp_file(tmp_path, monke
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if where == "write":
-        monkeypatch.setattr(serialization, "_write_fully", half_then_full)
+        monkeypatch.setattr(atomic, "_write_fully", half_then_full)
     else:
-        monkeypatch.setattr(serialization.os, where, full)
+        monkeypatch.setattr(atomic.os, where, full)
     with pytest.raises(OSError, match="No space left.*previous file is unchanged") as info:
         cr.save({"w": np.zeros(100_000)}, path)
     monkeypatch.undo()
@@ -341,7 +341,7 @@ def test_ctrl_c_during_a_save_leaves_the_old_file_and_no_temp_file(tmp_path, mon
         os.write(fd, data[:100])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(serialization, "_write_fully", interrupted)
+    monkeypatch.setattr(atomic, "_write_fully", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cr.save({"w": np.zeros(1000)}, path)
     assert_same(old, cr.load(path))
@@ -352,14 +352,14 @@ KILLED_WRITER = """
 import os, sys, time
 import numpy as np
 import chainrule as cr
-from chainrule import serialization
+from chainrule import atomic
 
 def stall(fd, data):
     os.write(fd, data[: len(data) // 2])
     print("half written", flush=True)
     time.sleep(60)
 
-serialization._write_fully = stall
+atomic._write_fully = stall
 cr.save({"w": np.zeros(200_000)}, sys.argv[1])
 """
 

@@ -92,7 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--data",
-        required=True,
         choices=DATASETS,
         metavar="NAME",
         help=f"dataset: {', '.join(DATASETS)}",
@@ -138,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar, only the result")
     train.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="continue the run saved in DIR (its options and last checkpoint); --epochs may "
+        "raise the total",
+    )
+    train.add_argument(
         "--monitor",
         action="store_true",
         help="record gradient health per layer (norms, update ratios, dead and saturated "
@@ -157,8 +164,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resume_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of the run saved in ``args.resume``, to continue it from its checkpoint."""
+    config = args.resume / "config.json"
+    try:
+        opts = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UsageError(
+            f"--resume {args.resume}: no readable chainrule run there ({err})"
+        ) from None
+    opts.pop("results", None)
+    if args.epochs is not None:
+        opts["epochs"] = args.epochs
+    opts["resume"] = True
+    return opts
+
+
 def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     """Fill options the user left out from the dataset's defaults, and validate all of them."""
+    if args.data is None:
+        raise UsageError("the following arguments are required: --data (or --resume DIR)")
     d = DEFAULTS[args.data]
     opts = {
         "data": args.data,
@@ -224,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if args.command == "explain":  # its own options and errors: see chainrule.explain
             return args.run(args)
-        opts = resolve_options(args)
+        opts = resume_options(args) if args.resume is not None else resolve_options(args)
     except UsageError as err:
         print(f"chainrule: error: {err}", file=sys.stderr)
         return 2
@@ -233,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from chainrule.recipe import train_command
 
-    out = args.out if args.out is not None else Path("runs") / args.data
+    out = args.resume or args.out or Path("runs") / opts["data"]
     try:
         start = time.perf_counter()
         train_command(opts, data_dir=args.data_dir, out=out, verbose=0 if args.quiet else 1)

@@ -19,14 +19,15 @@ loading weights never runs code from the file.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from chainrule import atomic
 from chainrule.nn.module import IncompatibleKeys, Module
 
 _SAFETENSORS_HINT = (
@@ -125,27 +126,10 @@ def save_torch_weights(
     fmt = _format(path, format)
     state = {name: np.ascontiguousarray(value) for name, value in model.state_dict().items()}
     if fmt == "safetensors":
-        st = _safetensors_numpy()
-        _write_atomically(path, lambda tmp: st.save_file(state, tmp))
+        data = _safetensors_numpy().save(state)
     else:
-
-        def write_npz(tmp: str) -> None:
-            with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
-                np.savez(f, **state)
-
-        _write_atomically(path, write_npz)
+        buffer = io.BytesIO()
+        np.savez(buffer, **state)
+        data = buffer.getvalue()
+    atomic.write_bytes(path, data)
     return path
-
-
-def _write_atomically(path: Path, write: Any) -> None:
-    """Let ``write(temporary_name)`` fill a file beside ``path``, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chainrule import nn
+from chainrule import atomic, nn
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.tensor import Tensor
 
@@ -340,7 +339,7 @@ def export(
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import), True)
     onnx.checker.check_model(proto, full_check=True)
     path = Path(path)
-    _write_atomically(path, proto.SerializeToString())
+    atomic.write_bytes(path, proto.SerializeToString())
     return path
 
 
@@ -371,17 +370,3 @@ def _graph(
         [onnx.helper.make_tensor_value_info(output_name, elem, out_shape)],
         initializer=g.initializers,
     )
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,15 +8,13 @@ Each step is a plain function so that examples and tests can reuse it: :func:`lo
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import chainrule as cr
-from chainrule import data, nn, optim
+from chainrule import atomic, data, nn, optim
 from chainrule.monitor import GradientMonitor
 from chainrule.training import evaluate, fit
 
@@ -189,6 +187,9 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
             + f"; model {description} "
             f"{opts['activation']}, {opts['loss']}, {opts['optimizer']} lr={opts['lr']}"
         )
+    # The options first, so that `chainrule train --resume OUT` can rebuild the same run.
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "config.json", opts)
     monitor = GradientMonitor(warn=False) if opts.get("monitor") else None
     history = fit(
         model,
@@ -200,6 +201,8 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
         validation=val,
         metrics=metrics,
         callbacks=[monitor] if monitor is not None else (),
+        checkpoint=out,
+        resume=bool(opts.get("resume")),
         verbose=2 if verbose and opts["epochs"] > 100 else verbose,
     )
     if monitor is not None:
@@ -227,13 +230,9 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
             image_shape=IMAGE_SHAPES[task.name] if is_image_mlp else None,
         )
         print("pictures: " + ", ".join(str(p) for p in paths))
-    out.mkdir(parents=True, exist_ok=True)
-    _write_atomically(out / "weights.npz", lambda f: np.savez(f, **model.state_dict()))
-    _write_atomically(
-        out / "history.json", lambda f: f.write(json.dumps(history.to_dict(), indent=2).encode())
-    )
-    config = {**opts, "results": results}
-    _write_atomically(out / "config.json", lambda f: f.write(json.dumps(config, indent=2).encode()))
+    cr.save(model.state_dict(), out / "weights.npz")
+    _write_json(out / "history.json", history.to_dict())
+    _write_json(out / "config.json", {**opts, "results": results})
     return results
 
 
@@ -245,15 +244,5 @@ def _table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def _write_atomically(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_json(path: Path, value: Any) -> None:
+    atomic.write_bytes(path, (json.dumps(value, indent=2) + "\n").encode())

@@ -33,12 +33,10 @@ weights unless ``allow_nonfinite=True``, since a model silently loaded with NaN 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -47,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import atomic
 from chainrule.tensor import Tensor
 
 FORMAT_NAME = "chainrule"
@@ -100,7 +99,7 @@ def save(obj: Any, path: PathLike, *, format: str | None = None) -> None:
     # allow_nan=False: non-finite floats were tagged by _encode, so the JSON stays strict.
     meta_json = json.dumps(meta, allow_nan=False, separators=(",", ":"))
     data = _npz_bytes(arrays, meta_json) if fmt == "npz" else _safetensors_bytes(arrays, meta_json)
-    _atomic_write(path, data)
+    atomic.write_bytes(path, data)
 
 
 def load(path: PathLike) -> Any:
@@ -451,55 +450,3 @@ def _read_safetensors(path: Path, data: bytes) -> tuple[Any, dict[str, np.ndarra
     meta = _parse_meta(path, meta_json)
     _check_arrays(path, meta, arrays)
     return meta["tree"], arrays
-
-
-# ----- atomic writes -----------------------------------------------------------------------------
-def _write_fully(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by a file holding ``data``, all or nothing."""
-    directory = path.parent
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o644  # mkstemp's 0o600 would make a saved model unreadable to others
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise type(err)(
-            err.errno, f"cannot save {path}: cannot create a file in {directory} ({err.strerror})"
-        ) from err
-    try:
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            _write_fully(fd, data)
-            os.fsync(fd)  # the bytes must be on disk before the rename makes them the file
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise type(err)(
-                err.errno, f"cannot save {path} ({err.strerror}); the previous file is unchanged"
-            ) from err
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every OS/filesystem, hence best effort.
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

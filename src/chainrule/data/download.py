@@ -13,10 +13,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from chainrule import atomic
 
 #: PyTorch's MNIST mirror. Another public one is https://storage.googleapis.com/cvdf-datasets/mnist/
 DEFAULT_BASE_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -141,7 +142,7 @@ def download_mnist(
                 f"{url}: SHA-256 of the decompressed file is {actual}, expected {expected[name]} "
                 f"({len(data)} bytes received); refusing to write {folder / name}"
             )
-        _write_atomically(folder / name, data)
+        atomic.write_bytes(folder / name, data)
     return folder
 
 
@@ -205,19 +206,3 @@ def _sha256_of_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``, so readers only ever
-    see no file or the whole file (the rename is atomic within one filesystem)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a cache file need not be private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
