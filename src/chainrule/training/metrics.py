@@ -31,7 +31,7 @@ def make_accuracy(threshold: float) -> Metric:
         predicted = predicted_labels(output, threshold)
         if target.ndim == predicted.ndim + 1 and target.shape[-1] == output.shape[-1] > 1:
             target = target.argmax(axis=-1)  # class probabilities or one-hot targets
-        return float(np.sum(predicted == target.reshape(predicted.shape)))
+        return float(np.count_nonzero(predicted == target.reshape(predicted.shape)))
 
     return accuracy
 
