@@ -1,4 +1,4 @@
-"""The article's δ-rule (chainrule.classic) against the autograd engine, to 1e-12 in float64."""
+"""The article's δ-rule (learn.classic) against the autograd engine, to 1e-12 in float64."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.classic import ClassicMLP, Layer
+from chainrule.learn.classic import ClassicMLP, Layer
 
 HIDDEN = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 LOSS_MODULES = {

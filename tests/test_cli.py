@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule.cli import DATASETS, main
+from chainrule.cli import main
+from chainrule.cli.registry import DATASETS
 
 
 def test_train_xor_saves_weights_history_and_config(tmp_path, capsys):

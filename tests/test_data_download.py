@@ -269,7 +269,7 @@ def test_an_interrupted_write_leaves_neither_a_partial_nor_a_temporary_file(
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("chainrule.atomic.os.replace", fail)
+    monkeypatch.setattr("chainrule.io.atomic.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         fetch(tmp_path, server, files=[LABELS])
     assert list(tmp_path.iterdir()) == []

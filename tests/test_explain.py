@@ -1,4 +1,4 @@
-"""chainrule.explain and `chainrule explain`: autograd's numbers in the article's notation."""
+"""chainrule.learn.explain and `chainrule explain`: autograd's numbers in the article's notation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn
 from chainrule.cli import main
-from chainrule.explain import describe, explain
+from chainrule.learn.explanation import describe, explain
 
 
 def test_default_is_the_article_xor_network_and_its_gradients_are_autograds():

@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
-from chainrule import interop
+from chainrule.interop import pytorch as interop
 
 torch = pytest.importorskip("torch")
 

@@ -10,7 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.monitor import GradientHealthWarning, GradientMonitor
+from chainrule.training.monitor import GradientHealthWarning, GradientMonitor
 
 
 def deep(activation, init, layers=10, width=16):

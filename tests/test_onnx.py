@@ -1,4 +1,4 @@
-"""chainrule.onnx.export: files that onnxruntime runs to chainrule's outputs, and clear refusals."""
+"""chainrule.interop.onnx.export: files onnxruntime runs to chainrule's outputs; clear refusals."""
 
 import sys
 
@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
-from chainrule import onnx as cr_onnx
+from chainrule.interop import onnx as cr_onnx
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

@@ -1,4 +1,4 @@
-"""chainrule.plots: every picture is written and is not blank (skipped without matplotlib)."""
+"""chainrule.learn.plots: every picture is written and is not blank (skipped without matplotlib)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 
 import chainrule as cr
 from chainrule import data, nn, optim
-from chainrule.monitor import GradientMonitor
+from chainrule.training.monitor import GradientMonitor
 
 
 def test_import_chainrule_does_not_import_matplotlib():
-    code = "import sys, chainrule, chainrule.monitor, chainrule.explain, chainrule.viz, "
-    code += "chainrule.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, chainrule, chainrule.training.monitor, chainrule.learn, "
+    code += "chainrule.learn.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -49,7 +49,7 @@ def not_blank(path):
 
 
 def test_save_all_writes_non_blank_pngs(trained, tmp_path):
-    from chainrule.plots import save_all
+    from chainrule.learn.plots import save_all
 
     model, x, y, history, monitor = trained
     paths = save_all(tmp_path, history=history, model=model, x=x, y=y, monitor=monitor)
@@ -65,7 +65,7 @@ def test_save_all_writes_non_blank_pngs(trained, tmp_path):
 
 def test_first_layer_weights_as_images(tmp_path):
     pytest.importorskip("matplotlib")
-    from chainrule.plots import plot_first_layer_weights, save_all
+    from chainrule.learn.plots import plot_first_layer_weights, save_all
 
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 10), nn.ReLU(), nn.Linear(10, 10))
@@ -78,7 +78,7 @@ def test_first_layer_weights_as_images(tmp_path):
 def test_figures_are_returned(trained):
     from matplotlib.figure import Figure
 
-    from chainrule.plots import plot_decision_boundary, plot_gradient_flow, plot_history
+    from chainrule.learn.plots import plot_decision_boundary, plot_gradient_flow, plot_history
 
     model, x, y, history, monitor = trained
     assert isinstance(plot_history(history), Figure)
@@ -87,7 +87,7 @@ def test_figures_are_returned(trained):
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):
-    import chainrule.plots as plots
+    import chainrule.learn.plots as plots
 
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import atomic, nn, serialization
-from chainrule.serialization import ChainruleFormatError
+from chainrule import nn
+from chainrule.io import atomic, serialization
+from chainrule.io.serialization import ChainruleFormatError
 
 
 def small_model(hidden: int = 5) -> nn.Module:
@@ -352,7 +353,7 @@ KILLED_WRITER = """
 import os, sys, time
 import numpy as np
 import chainrule as cr
-from chainrule import atomic
+from chainrule.io import atomic
 
 def stall(fd, data):
     os.write(fd, data[: len(data) // 2])

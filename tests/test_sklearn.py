@@ -1,4 +1,4 @@
-"""chainrule.sklearn: real scikit-learn estimators (check_estimator, Pipeline, GridSearchCV)."""
+"""chainrule.interop.sklearn: real scikit-learn estimators (check_estimator, Pipeline, ...)."""
 
 import importlib
 import subprocess
@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from chainrule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from chainrule.interop.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 # Short runs stop at max_iter before the loss settles: scikit-learn's warning for that is expected.
 no_convergence_warning = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -177,7 +177,7 @@ def test_pipeline_and_parallel_grid_search():
 
 def test_import_chainrule_does_not_import_optional_packages():
     code = (
-        "import sys, chainrule, chainrule.onnx, chainrule.interop\n"
+        "import sys, chainrule, chainrule.interop.onnx, chainrule.interop\n"
         "loaded = {'sklearn', 'onnx', 'onnxruntime', 'safetensors', 'torch'} & set(sys.modules)\n"
         "assert not loaded, loaded"
     )
@@ -185,8 +185,8 @@ def test_import_chainrule_does_not_import_optional_packages():
 
 
 def test_missing_scikit_learn_names_the_extra(monkeypatch):
-    monkeypatch.delitem(sys.modules, "chainrule.sklearn")
+    monkeypatch.delitem(sys.modules, "chainrule.interop.sklearn")
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn...` fail
     monkeypatch.setitem(sys.modules, "sklearn.base", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[sklearn\]"'):
-        importlib.import_module("chainrule.sklearn")
+        importlib.import_module("chainrule.interop.sklearn")

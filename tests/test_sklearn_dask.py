@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from chainrule.sklearn import MLPClassifier
+from chainrule.interop.sklearn import MLPClassifier
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 X, y = make_blobs(120, centers=3, random_state=0)

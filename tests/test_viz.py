@@ -1,4 +1,4 @@
-"""chainrule.viz.draw_graph: DOT text always, SVG/PNG only where Graphviz's `dot` is installed."""
+"""draw_graph: DOT text always, SVG/PNG only where Graphviz's `dot` is installed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.viz import COLOURS, draw_graph
+from chainrule.learn.graphs import COLOURS, draw_graph
 
 
 def small_loss():

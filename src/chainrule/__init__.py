@@ -2,12 +2,21 @@
 
 The public surface mirrors PyTorch's names: ``chainrule.tensor``, ``Tensor.backward()``,
 ``chainrule.no_grad()``, ``chainrule.functional`` for every op.
+
+``import chainrule`` loads the engine (tensor, autograd, ops), ``nn``, ``optim``, ``data``,
+``training`` and ``io``; the learner tools (``learn``, ``explain``, ``draw_graph``, ``plots``),
+``interop`` (``onnx``, ``sklearn``) and the command line load on first use.
 """
 
-# Tensor first: its methods import the op library, which needs Tensor defined.
-from chainrule.tensor import Tensor, from_numpy, tensor  # isort: split
+from __future__ import annotations
 
-from chainrule import data, functional, nn, optim
+import importlib
+from typing import Any
+
+# Tensor first: its methods import the op library, which needs Tensor defined.
+from chainrule._tensor import Tensor, from_numpy, tensor  # isort: split
+
+from chainrule import data, functional, io, nn, optim, training
 from chainrule.autograd.function import OPS, Function
 from chainrule.autograd.grad_mode import (
     AnomalyError,
@@ -18,13 +27,39 @@ from chainrule.autograd.grad_mode import (
     set_grad_enabled,
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
-from chainrule.explain import explain
-from chainrule.gradcheck import GradcheckError, gradcheck
+from chainrule.finite_differences import GradcheckError, gradcheck
+from chainrule.io import ChainruleFormatError, load, load_into, save
 from chainrule.random import manual_seed
-from chainrule.serialization import ChainruleFormatError, load, load_into, save
 from chainrule.training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
+
+#: Names loaded on first use: attribute → (module, attribute in it, or None for the module).
+_LAZY = {
+    "learn": ("chainrule.learn", None),
+    "interop": ("chainrule.interop", None),
+    "cli": ("chainrule.cli", None),
+    "explain": ("chainrule.learn.explanation", "explain"),
+    "draw_graph": ("chainrule.learn.graphs", "draw_graph"),
+    "plots": ("chainrule.learn.plots", None),
+    "onnx": ("chainrule.interop.onnx", None),
+    "sklearn": ("chainrule.interop.sklearn", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "OPS",
@@ -36,6 +71,7 @@ __all__ = [
     "Tensor",
     "data",
     "detect_anomaly",
+    "draw_graph",
     "enable_grad",
     "evaluate",
     "explain",
@@ -44,6 +80,7 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "gradcheck",
+    "io",
     "is_grad_enabled",
     "load",
     "load_into",
@@ -56,4 +93,5 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "tensor",
+    "training",
 ]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autograd.function import Function, _check_finite
+from chainrule._tensor import Tensor
+from chainrule.autograd.function import Function, check_finite
 from chainrule.autograd.grad_mode import state
-from chainrule.tensor import Tensor
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str = "op") -> np.ndarray:
@@ -119,7 +119,7 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             if ig.dtype is not data.dtype and ig.dtype != data.dtype:
                 ig = ig.astype(data.dtype)
             if anomaly:
-                _check_finite(fn.op_name, "backward gradient", ig)
+                check_finite(fn.op_name, "backward gradient", ig)
             previous = grads.get(inp)
             grads[inp] = ig if previous is None else previous + ig
 

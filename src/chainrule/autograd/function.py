@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import AnomalyError, state
-from chainrule.tensor import Tensor
 
 #: Every registered op, by name. Filled by :class:`Function` subclasses as they are defined.
 OPS: dict[str, type[Function]] = {}
@@ -95,7 +95,7 @@ class Function:
                 f"{cls.op_name}: input shapes {shapes} are incompatible: {err}"
             ) from None
         if state.anomaly:
-            _check_finite(cls.op_name, "forward output", data)
+            check_finite(cls.op_name, "forward output", data)
         if state.grad_enabled:
             if n == 1:
                 needs = (inputs[0]._requires_grad,)
@@ -122,7 +122,7 @@ class Function:
         return doc[0] if doc else ""
 
 
-def _check_finite(op_name: str, what: str, array: np.ndarray) -> None:
+def check_finite(op_name: str, what: str, array: np.ndarray) -> None:
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = int(array.size - np.count_nonzero(np.isfinite(array)))
         raise AnomalyError(

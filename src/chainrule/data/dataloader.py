@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
-from chainrule.data._rng import GeneratorLike, resolve_generator
+from chainrule._tensor import Tensor
 from chainrule.data.dataset import Subset, TensorDataset
-from chainrule.tensor import Tensor
+from chainrule.random import GeneratorLike, resolve_generator
 
 
 class DataLoader:

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
-from chainrule.data._rng import GeneratorLike, resolve_generator
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
+from chainrule.random import GeneratorLike, resolve_generator
 
 
 class Dataset:

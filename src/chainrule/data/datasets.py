@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from chainrule.data._rng import GeneratorLike, resolve_generator
+from chainrule.random import GeneratorLike, resolve_generator
 
 _XOR_CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 _XOR_LABELS = np.array([[0], [1], [1], [0]], dtype=np.float32)

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from chainrule import atomic
+from chainrule.io import atomic
 
 #: PyTorch's MNIST mirror. Another public one is https://storage.googleapis.com/cvdf-datasets/mnist/
 DEFAULT_BASE_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"

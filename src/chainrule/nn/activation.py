@@ -7,9 +7,8 @@ They take PyTorch's argument names (``dim`` for softmax, where chainrule.functio
 from __future__ import annotations
 
 from chainrule import functional as F
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn.module import Module
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.tensor import Tensor
 
 
 class Sigmoid(Module):

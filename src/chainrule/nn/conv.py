@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 
 from chainrule import functional as F
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn import init
 from chainrule.nn.linear import float_dtype
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.tensor import Tensor
 
 
 def _positive(name: str, value: Any) -> int:

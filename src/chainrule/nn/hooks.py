@@ -7,9 +7,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import is_grad_enabled
-from chainrule.tensor import Tensor
 
 _ids = itertools.count()
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.random import default_generator
-from chainrule.tensor import Tensor
 
 T = TypeVar("T", Tensor, np.ndarray)
 

@@ -9,11 +9,10 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule import functional as F
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

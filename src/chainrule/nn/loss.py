@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import functional as F
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn.module import Module
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 

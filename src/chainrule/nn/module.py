@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.nn.hooks import BackwardHookCall, RemovableHandle
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

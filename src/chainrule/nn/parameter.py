@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

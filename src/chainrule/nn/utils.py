@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from chainrule import dtypes
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 

@@ -10,10 +10,9 @@ import math
 
 import numpy as np
 
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.ops.pointwise import _float
-from chainrule.tensor import Tensor
+from chainrule.ops._common import as_float
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2 = math.sqrt(2.0)
@@ -157,12 +156,12 @@ class Dropout(Function):
 
 def sigmoid(x: Tensor) -> Tensor:
     """σ(x) = 1/(1 + e^−x), exact at both limits (no overflow)."""
-    return Sigmoid.apply(_float(x))
+    return Sigmoid.apply(as_float(x))
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh.apply(_float(x))
+    return Tanh.apply(as_float(x))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -178,7 +177,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else α(eˣ − 1)."""
-    x = _float(x)
+    x = as_float(x)
     return ELU.apply(x, alpha=x.data.dtype.type(alpha))
 
 
@@ -186,25 +185,25 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh'; got {approximate!r}")
-    return GELU.apply(_float(x), approximate=approximate)
+    return GELU.apply(as_float(x), approximate=approximate)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, and x itself where βx > ``threshold`` (as PyTorch)."""
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0; got {beta}")
-    x = _float(x)
+    x = as_float(x)
     return Softplus.apply(x, beta=x.data.dtype.type(beta), threshold=threshold)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """e^xᵢ / Σⱼ e^xⱼ along ``axis`` (the last by default). Shape unchanged."""
-    return Softmax.apply(_float(x), axis=axis)
+    return Softmax.apply(as_float(x), axis=axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """xᵢ − log Σⱼ e^xⱼ along ``axis``; finite wherever the input is, unlike log(softmax)."""
-    return LogSoftmax.apply(_float(x), axis=axis)
+    return LogSoftmax.apply(as_float(x), axis=axis)
 
 
 def dropout(

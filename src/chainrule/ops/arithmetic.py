@@ -11,17 +11,8 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.tensor import Tensor
-
-
-def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
-    """``value`` as a tensor; a scalar takes the dtype it meets ``like`` in (see dtypes)."""
-    if isinstance(value, Tensor):
-        return value
-    if like is not None and dtypes.is_scalar(value):
-        return Tensor._wrap(np.asarray(value, dtype=dtypes.scalar_dtype(value, like.data.dtype)))
-    return Tensor(value)
 
 
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:

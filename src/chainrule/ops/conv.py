@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from chainrule import dtypes
+from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
+from chainrule.ops._common import as_float
 from chainrule.ops.arithmetic import as_tensor, cast
-from chainrule.tensor import Tensor
 
 Pair = tuple[int, int]
 
@@ -242,13 +242,6 @@ def _pair(op: str, name: str, value: Any, minimum: int, dims: int = 2) -> tuple[
     return tuple(int(v) for v in values)
 
 
-def _float_input(x: Any) -> Tensor:
-    x = as_tensor(x)
-    if x.data.dtype.kind != "f":
-        x = cast(x, dtypes.get_default_dtype())
-    return x
-
-
 def _check_input(op: str, x: Tensor, dims: int) -> None:
     spatial = ("H", "W") if dims == 2 else ("L",)
     if x.ndim != dims + 2:
@@ -271,7 +264,7 @@ def _check_fits(op: str, x: Tensor, kernel, stride, padding, dilation) -> None:
 
 def _conv(op, x, weight, bias, stride, padding, dilation, groups, dims):
     name = op.op_name
-    x, weight = _float_input(x), as_tensor(weight)
+    x, weight = as_float(x), as_tensor(weight)
     _check_input(name, x, dims)
     if weight.ndim != dims + 2:
         raise ValueError(
@@ -375,7 +368,7 @@ def max_pool2d(
     The gradient goes to one element per window: the first maximum in row-major order on ties,
     as PyTorch does.
     """
-    x = _float_input(x)
+    x = as_float(x)
     kernel, st, pad, dil = _pool_args("MaxPool2d", x, kernel_size, stride, padding, dilation)
     return MaxPool2d.apply(x, kernel=kernel, stride=st, padding=pad, dilation=dil)
 
@@ -391,7 +384,7 @@ def avg_pool2d(
     Shapes: ``(N, C, H, W)`` -> ``(N, C, OH, OW)``; ``stride`` defaults to ``kernel_size``.
     Zero padding counts in the denominator: every window divides by ``kh·kw``.
     """
-    x = _float_input(x)
+    x = as_float(x)
     kernel, st, pad, _ = _pool_args("AvgPool2d", x, kernel_size, stride, padding)
     return AvgPool2d.apply(x, kernel=kernel, stride=st, padding=pad)
 
@@ -402,7 +395,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
     Shapes: ``(N, C, H, W)`` -> ``(N, C, oh, ow)``. Output 1×1 (global average pooling) works
     for any H, W; other sizes only when they divide H and W evenly (then it is ``avg_pool2d``).
     """
-    x = _float_input(x)
+    x = as_float(x)
     _check_input("AdaptiveAvgPool2d", x, 2)
     oh, ow = _pair("AdaptiveAvgPool2d", "output_size", output_size, 1)
     h, w = x.shape[2:]

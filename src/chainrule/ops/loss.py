@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops.activation import stable_sigmoid
 from chainrule.ops.arithmetic import as_tensor, cast
 from chainrule.ops.shape import permute, reshape
-from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 

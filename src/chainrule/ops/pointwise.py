@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import dtypes
+from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
-from chainrule.ops.arithmetic import as_tensor, cast, operands
-from chainrule.tensor import Tensor
+from chainrule.ops._common import as_float
+from chainrule.ops.arithmetic import as_tensor, operands
 
 
 class Exp(Function):
@@ -122,17 +122,17 @@ class Where(Function):
 
 def exp(x: Tensor) -> Tensor:
     """eˣ elementwise (inf past the dtype's range, without a warning)."""
-    return Exp.apply(_float(x))
+    return Exp.apply(as_float(x))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm elementwise; log 0 = −inf, log of a negative number = NaN."""
-    return Log.apply(_float(x))
+    return Log.apply(as_float(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """Square root elementwise; the gradient at 0 is inf."""
-    return Sqrt.apply(_float(x))
+    return Sqrt.apply(as_float(x))
 
 
 def abs(x: Tensor) -> Tensor:
@@ -167,9 +167,3 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         raise TypeError(f"where() needs a bool condition; got {cond.dtype}")
     a, b = operands(a, b)
     return Where.apply(a, b, condition=cond)
-
-
-def _float(x: Any) -> Tensor:
-    """Integer tensors become the default float dtype, as math functions of them do in PyTorch."""
-    x = as_tensor(x)
-    return x if x.data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())

@@ -15,25 +15,11 @@ import math
 
 import numpy as np
 
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops.arithmetic import as_tensor
-from chainrule.tensor import Tensor
+from chainrule.ops._common import normalize_axes
 
 Axis = int | tuple[int, ...] | None
-
-
-def _normalize(axis: Axis, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for ax in axes:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(ax) % builtins.max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(out)
 
 
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]):
@@ -140,7 +126,7 @@ class LogSumExp(Function):
 
 def _reduce(op: type[Function], x: Tensor, axis: Axis, keepdims: bool, **params) -> Tensor:
     x = as_tensor(x)
-    axes = _normalize(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim)
     if x.ndim == 0:
         axes = ()
     return op.apply(x, axes=axes, keepdims=keepdims, **params)

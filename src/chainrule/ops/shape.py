@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
+from chainrule.ops._common import normalize_axes
 from chainrule.ops.arithmetic import as_tensor, cast
-from chainrule.ops.reduction import _normalize
-from chainrule.tensor import Tensor
 
 
 class Reshape(Function):
@@ -154,7 +154,7 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two axes (the last two by default)."""
-    d0, d1 = (_normalize(d, x.ndim)[0] for d in (dim0, dim1))
+    d0, d1 = (normalize_axes(d, x.ndim)[0] for d in (dim0, dim1))
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
     return permute(x, axes)
@@ -175,7 +175,7 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
 
 def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove size-1 axes (all of them, or the given ones if they have size 1)."""
-    axes = _normalize(axis, x.ndim) if axis is not None else tuple(range(x.ndim))
+    axes = normalize_axes(axis, x.ndim) if axis is not None else tuple(range(x.ndim))
     shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
     return reshape(x, shape)
 
@@ -183,7 +183,7 @@ def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert a size-1 axis at position ``axis`` (negative counts from the end of the result)."""
     shape = list(x.shape)
-    shape.insert(_normalize(axis, x.ndim + 1)[0], 1)
+    shape.insert(normalize_axes(axis, x.ndim + 1)[0], 1)
     return reshape(x, tuple(shape))
 
 
@@ -191,7 +191,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = (_normalize(d, x.ndim)[0] for d in (start_dim, end_dim))
+    start, end = (normalize_axes(d, x.ndim)[0] for d in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(x.shape[start : end + 1]))
@@ -201,13 +201,13 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors of equal shape (except along ``axis``) along an existing axis."""
     tensors = _same_dtype(tensors, "concatenate")
-    return Concatenate.apply(*tensors, axis=_normalize(axis, tensors[0].ndim)[0])
+    return Concatenate.apply(*tensors, axis=normalize_axes(axis, tensors[0].ndim)[0])
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis."""
     tensors = _same_dtype(tensors, "stack")
-    return Stack.apply(*tensors, axis=_normalize(axis, tensors[0].ndim + 1)[0])
+    return Stack.apply(*tensors, axis=normalize_axes(axis, tensors[0].ndim + 1)[0])
 
 
 def _same_dtype(tensors: Sequence[Any], name: str) -> list[Tensor]:

@@ -3,8 +3,8 @@ checkpoints."""
 
 from chainrule.training.callbacks import Callback, EarlyStopping, LambdaCallback
 from chainrule.training.checkpoint import checkpoint_path
-from chainrule.training.fit import TrainingError, evaluate, fit, predict
 from chainrule.training.history import History
+from chainrule.training.loop import TrainingError, evaluate, fit, predict
 
 __all__ = [
     "Callback",

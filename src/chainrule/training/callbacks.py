@@ -1,6 +1,6 @@
 """Callbacks: code that ``fit`` runs at the start and end of training, epochs and batches.
 
-A callback receives the :class:`~chainrule.training.fit.Trainer` running the loop, so it can read
+A callback receives the :class:`~chainrule.training.loop.Trainer` running the loop, so it can read
 the model and history and ask training to stop (``trainer.stop_training = True``).
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from chainrule.training.fit import Trainer
+    from chainrule.training.loop import Trainer
 
 
 class Callback:

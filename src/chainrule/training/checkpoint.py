@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.io.serialization import ChainruleFormatError, load, nonfinite_entries, save
 from chainrule.random import default_generator
-from chainrule.serialization import ChainruleFormatError, load, nonfinite_entries, save
 from chainrule.training.history import History
 
 CHECKPOINT_FILE = "checkpoint.npz"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 
 class GradcheckError(AssertionError):

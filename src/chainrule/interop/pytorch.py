@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import atomic
+from chainrule.io import atomic
 from chainrule.nn.module import IncompatibleKeys, Module
 
 _SAFETENSORS_HINT = (

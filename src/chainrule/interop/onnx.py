@@ -4,7 +4,7 @@ The file holds the model's inference (evaluation-mode) graph: dropout is the ide
 norm uses its running statistics. Weights are stored as initializers under their state-dict names
 (``0.weight``) in the model's dtype, and the batch axis is dynamic, so any batch size runs::
 
-    chainrule.onnx.export(model, x[:1], "model.onnx")
+    chainrule.interop.onnx.export(model, x[:1], "model.onnx")
     session = onnxruntime.InferenceSession("model.onnx")
     (probs,) = session.run(None, {"input": x})
 
@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import atomic, nn
+from chainrule import nn
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.tensor import Tensor
+from chainrule.io import atomic
 
 MIN_OPSET = 13  # Softmax over one axis, and Reshape's 0 = "copy this axis", start here
-_INSTALL_HINT = 'chainrule.onnx needs the onnx package: pip install "chainrule[onnx]"'
+_INSTALL_HINT = 'chainrule.interop.onnx needs the onnx package: pip install "chainrule[onnx]"'
 
 
 def _import_onnx() -> Any:

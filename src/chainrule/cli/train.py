@@ -13,30 +13,12 @@ from typing import Any
 
 import numpy as np
 
-import chainrule as cr
-from chainrule import atomic, data, nn, optim
-from chainrule.monitor import GradientMonitor
+from chainrule import data, nn, optim
+from chainrule.cli.registry import ACTIVATION_MODULES, IMAGE_SHAPES, LOSS_MODULES, OPTIMIZER_CLASSES
+from chainrule.io import atomic, save
+from chainrule.random import manual_seed
 from chainrule.training import evaluate, fit
-
-ACTIVATION_MODULES = {
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "softplus": nn.Softplus,
-}
-OPTIMIZER_CLASSES = {
-    "sgd": optim.SGD,
-    "adam": optim.Adam,
-    "adamw": optim.AdamW,
-    "rmsprop": optim.RMSprop,
-    "adagrad": optim.Adagrad,
-}
-
-#: Datasets whose rows are images, as (height, width): the ones a CNN can train on.
-IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+from chainrule.training.monitor import GradientMonitor
 
 
 class Task:
@@ -129,19 +111,15 @@ def build_loss(loss: str, task: Task) -> tuple[Any, int, np.ndarray]:
                 f"--loss {loss} needs a classification dataset; {task.name} is a "
                 "regression (use mse, l1 or huber)"
             )
-        return _regression_loss(loss), task.y.shape[1], task.y
+        return LOSS_MODULES[loss](), task.y.shape[1], task.y
     if loss == "cross_entropy":
-        return nn.CrossEntropyLoss(), task.classes, task.y
+        return LOSS_MODULES[loss](), task.classes, task.y
     if loss == "bce":
         if task.classes != 2:
             raise ValueError(f"--loss bce needs two classes; {task.name} has {task.classes}")
-        return nn.BCEWithLogitsLoss(), 1, task.y.astype(np.float32).reshape(-1, 1)
+        return LOSS_MODULES[loss](), 1, task.y.astype(np.float32).reshape(-1, 1)
     one_hot = np.eye(task.classes, dtype=np.float32)[task.y]
-    return _regression_loss(loss), task.classes, one_hot
-
-
-def _regression_loss(loss: str) -> Any:
-    return {"mse": nn.MSELoss, "l1": nn.L1Loss, "huber": nn.HuberLoss}[loss]()
+    return LOSS_MODULES[loss](), task.classes, one_hot
 
 
 def build_optimizer(name: str, model: nn.Module, lr: float) -> optim.Optimizer:
@@ -162,7 +140,7 @@ def split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
 
 def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbose: int = 1) -> dict:
     """Run ``chainrule train`` with resolved options; returns the final metrics per split."""
-    cr.manual_seed(opts["seed"])
+    manual_seed(opts["seed"])
     task = load_dataset(opts["data"], data_dir, opts["seed"])
     loss_fn, n_out, targets = build_loss(opts["loss"], task)
     if opts.get("model", "mlp") == "cnn":
@@ -217,7 +195,7 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
         results["test"] = evaluate(model, loss_fn, (task.x_test, test_targets), metrics=metrics)
     print(_table(results))
     if opts.get("plots"):
-        from chainrule.plots import save_all  # matplotlib only when pictures are asked for
+        from chainrule.learn.plots import save_all  # matplotlib only when pictures are asked for
 
         is_image_mlp = task.name in IMAGE_SHAPES and opts.get("model", "mlp") == "mlp"
         paths = save_all(
@@ -230,7 +208,7 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
             image_shape=IMAGE_SHAPES[task.name] if is_image_mlp else None,
         )
         print("pictures: " + ", ".join(str(p) for p in paths))
-    cr.save(model.state_dict(), out / "weights.npz")
+    save(model.state_dict(), out / "weights.npz")
     _write_json(out / "history.json", history.to_dict())
     _write_json(out / "config.json", {**opts, "results": results})
     return results

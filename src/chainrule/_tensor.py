@@ -496,6 +496,14 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
 
 
 # The methods above call into chainrule.functional, whose ops need Tensor defined first.
+def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+    """``value`` as a tensor; a scalar takes the dtype it meets ``like`` in (see dtypes)."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and dtypes.is_scalar(value):
+        return Tensor._wrap(np.asarray(value, dtype=dtypes.scalar_dtype(value, like.data.dtype)))
+    return Tensor(value)
+
+
 from chainrule import functional as F  # noqa: E402
-from chainrule.ops.arithmetic import as_tensor  # noqa: E402
 from chainrule.ops.shape import plain_index  # noqa: E402

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 COLOURS = {"parameter": "#cfe2ff", "input": "#e9ecef", "loss": "#f8d7da", "op": "#ffffff"}
 _RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in '{}|<>"'})

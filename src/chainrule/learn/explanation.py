@@ -1,39 +1,34 @@
 """``chainrule explain``: one training step of an MLP, printed in the article's notation.
 
 :func:`explain` runs the step three ways in float64 — the article's δ-rule
-(:mod:`chainrule.classic`), the autograd engine, and central differences — and returns an
+(:mod:`chainrule.learn.classic`), the autograd engine, and central differences — and returns an
 :class:`Explanation` holding every number, whose ``str()`` is the printed walk-through: forward
 values z⁽ˡ⁾ and a⁽ˡ⁾, the loss, δ⁽ˡ⁾, ∇W⁽ˡ⁾ and ∇b⁽ˡ⁾, the update, and the three-way check.
 ``graph=True`` adds the autograd view (:func:`explain_graph`): the recorded graph walked in
 reverse topological order, each node's derivative rule, incoming gradient and what it passes on.
 
-The command line is :func:`add_explain_parser` + :func:`run_explain`.
+The command line (``chainrule explain``) is :mod:`chainrule.cli.explain`.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+import copy
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-import chainrule as cr
-from chainrule import nn
+from chainrule import data, nn, optim
+from chainrule._tensor import tensor
 from chainrule.autograd.engine import topological_order, unbroadcast
-from chainrule.classic import ACTIVATION_RULES, LOSS_RULES, ClassicMLP
+from chainrule.learn.classic import ACTIVATION_RULES, LOSS_RULES, ClassicMLP
+from chainrule.random import manual_seed
 
-EXPLAIN_DATASETS = ("xor", "moons", "circles", "spirals", "blobs", "sine", "digits")
-EXPLAIN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
-EXPLAIN_LOSSES = ("bce", "cross_entropy", "mse", "l1")
 LOSS_MODULES = {
     "mse": nn.MSELoss,
     "l1": nn.L1Loss,
     "bce": nn.BCELoss,
     "cross_entropy": nn.CrossEntropyLoss,
 }
-_ACT_MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 _SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "identity": "id"}
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: Arrays with at most this many values are printed in full; larger ones as a summary.
@@ -132,48 +127,6 @@ class Explanation:
 
 
 # ----- building the problem ---------------------------------------------------------------------
-def _problem(
-    data: str, hidden: list[int] | None, activation: str | None, loss: str | None, seed: int
-) -> tuple[nn.Sequential, np.ndarray, np.ndarray, str]:
-    """A float64 MLP, inputs, targets shaped for the loss, and the loss name."""
-    from chainrule.cli import DEFAULTS
-    from chainrule.recipe import build_mlp, load_dataset
-
-    if data not in EXPLAIN_DATASETS:
-        raise ValueError(f"unknown dataset {data!r}; choose one of: {', '.join(EXPLAIN_DATASETS)}")
-    defaults = DEFAULTS[data]
-    task = load_dataset(data, seed=seed)
-    hidden = hidden if hidden is not None else [int(w) for w in defaults.hidden.split(",")]
-    activation = activation or (
-        defaults.activation if defaults.activation in EXPLAIN_ACTIVATIONS else "relu"
-    )
-    loss = loss or (defaults.loss if defaults.loss in EXPLAIN_LOSSES else "mse")
-    for name, value, valid in (
-        ("activation", activation, EXPLAIN_ACTIVATIONS),
-        ("loss", loss, EXPLAIN_LOSSES),
-    ):
-        if value not in valid:
-            raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(valid)}")
-    x = task.x.astype(np.float64)
-    if task.classes == 0:
-        if loss in ("bce", "cross_entropy"):
-            raise ValueError(f"--loss {loss} needs a classification dataset; {data} is regression")
-        y, n_out, output = task.y.astype(np.float64), task.y.shape[1], None
-    elif loss == "cross_entropy":
-        y, n_out, output = task.y, task.classes, None
-    elif task.classes == 2:  # one sigmoid unit, as in the article
-        y, n_out, output = task.y.astype(np.float64).reshape(-1, 1), 1, nn.Sigmoid()
-    elif loss == "bce":
-        raise ValueError(f"--loss bce needs two classes; {data} has {task.classes}")
-    else:
-        y, n_out, output = np.eye(task.classes)[task.y], task.classes, nn.Sigmoid()
-    cr.manual_seed(seed)  # the same initial weights as `chainrule train --seed SEED`
-    model = build_mlp(x.shape[1], hidden, n_out, activation).double()
-    if output is not None:
-        model.append(output)
-    return model, x, y, loss
-
-
 def _batches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
     if n <= batch_size:
         return [np.arange(n)]
@@ -183,8 +136,17 @@ def _batches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
 
 def _autograd_gradients(model: nn.Module, loss: str, x: np.ndarray, y: np.ndarray) -> list:
     model.zero_grad()
-    LOSS_MODULES[loss]()(model(cr.tensor(x)), y).backward()
+    LOSS_MODULES[loss]()(model(tensor(x)), y).backward()
     return [p.grad.data.copy() for p in model.parameters()]
+
+
+def article_problem(seed: int = 0) -> tuple[nn.Sequential, np.ndarray, np.ndarray]:
+    """The article's network and data: a 2-4-1 sigmoid MLP (float64) on the four XOR points,
+    targets of shape (4, 1); the initial weights follow ``manual_seed(seed)``."""
+    x, y = data.xor()
+    manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid()).double()
+    return model, x.astype(np.float64), y.astype(np.float64).reshape(-1, 1)
 
 
 def explain(
@@ -192,12 +154,10 @@ def explain(
     x: np.ndarray | None = None,
     y: np.ndarray | None = None,
     *,
-    data: str = "xor",
-    hidden: list[int] | None = None,
-    activation: str | None = None,
     loss: str | None = None,
-    seed: int = 0,
     lr: float | None = None,
+    name: str | None = None,
+    seed: int = 0,
     step: int = 1,
     batch_size: int = 64,
     numeric: bool = True,
@@ -207,35 +167,45 @@ def explain(
 
     Either pass ``model`` (an ``nn.Sequential`` of Linear + Sigmoid/Tanh/ReLU layers; a float64
     copy is used, the model is not changed), ``x`` of shape (n, n_0) and ``y`` shaped for
-    ``loss``; or name a built-in dataset (``data``) and the network is built as
-    ``chainrule train`` builds it — by default the article's 2-4-1 sigmoid network on XOR with
-    log loss and η = 3. Steps 1 … step − 1 run on the autograd engine with ``optim.SGD``, over
-    batches of ``batch_size`` samples in a seeded order; step ``step`` is then computed by the
-    δ-rule, by autograd and (``numeric=True``) by central differences.
+    ``loss`` (default mse); or pass nothing for the article's 2-4-1 sigmoid network on XOR with
+    log loss and η = 3 (:func:`article_problem`). ``chainrule explain --data NAME`` builds the
+    network for a built-in dataset as ``chainrule train`` does. Steps 1 … step − 1 run on the
+    autograd engine with ``optim.SGD``, over batches of ``batch_size`` samples in a seeded
+    order; step ``step`` is then computed by the δ-rule, by autograd and (``numeric=True``) by
+    central differences. ``name`` labels the data in the printed header.
     """
     if step < 1:
         raise ValueError(f"step must be ≥ 1; got {step}")
     if model is None:
-        model, x, y, loss = _problem(data, hidden, activation, loss, seed)
+        model, x, y = article_problem(seed)
+        loss, name, lr = loss or "bce", name or "xor", 3.0 if lr is None else lr
+    elif x is None or y is None:
+        raise ValueError("explain(model, x, y): pass the data with the model")
     else:
-        if x is None or y is None:
-            raise ValueError("explain(model, x, y): pass the data with the model")
-        import copy
-
         model = copy.deepcopy(model).double()
-        x, data, loss = np.asarray(x, dtype=np.float64), "custom", loss or "mse"
+        loss = loss or "mse"
+        x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y) if loss == "cross_entropy" else np.asarray(y, dtype=np.float64)
-    lr = lr if lr is not None else (3.0 if data == "xor" else 0.1)
+    lr = 0.1 if lr is None else lr
+    xb, yb = _train_until(model, loss, x, y, lr, step, batch_size, seed)
+    return _explain_step(model, loss, xb, yb, lr, step, name or "custom", numeric, graph)
+
+
+def _train_until(model, loss, x, y, lr, step, batch_size, seed):
+    """Run steps 1 … step − 1 with SGD on autograd; return the batch of step ``step``."""
     batches = _batches(len(x), batch_size, seed)
-    optimizer = cr.optim.SGD(model.parameters(), lr=lr)
+    optimizer = optim.SGD(model.parameters(), lr=lr)
     for s in range(step - 1):
         idx = batches[s % len(batches)]
         optimizer.zero_grad()
-        LOSS_MODULES[loss]()(model(cr.tensor(x[idx])), y[idx]).backward()
+        LOSS_MODULES[loss]()(model(tensor(x[idx])), y[idx]).backward()
         optimizer.step()
     idx = batches[(step - 1) % len(batches)]
-    xb, yb = x[idx], y[idx]
+    return x[idx], y[idx]
 
+
+def _explain_step(model, loss, xb, yb, lr, step, name, numeric, graph) -> Explanation:
+    """One step three ways (δ-rule, autograd, central differences), with every number kept."""
     net = ClassicMLP.from_sequential(model, loss)
     result = net.backprop(xb, yb)
     auto = _autograd_gradients(model, loss, xb, yb)
@@ -273,7 +243,7 @@ def explain(
         max_diff["classic δ-rule vs numeric"] = diff(classic, num)
         max_diff["autograd vs numeric"] = diff(auto, num)
     nodes = explain_graph(model, xb, yb, loss) if graph else None
-    return Explanation(data, loss, lr, step, xb, yb, result.loss, layers, max_diff, nodes)
+    return Explanation(name, loss, lr, step, xb, yb, result.loss, layers, max_diff, nodes)
 
 
 # ----- the autograd view ------------------------------------------------------------------------
@@ -282,7 +252,7 @@ def explain_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, loss: str)
     order the engine visits it, with what it received and what it passed to each input."""
     params = {}
     layer = 0
-    out = cr.tensor(x, name="x")
+    out = tensor(x, name="x")
     for module in model:
         if isinstance(module, nn.Linear):
             layer += 1
@@ -394,87 +364,3 @@ def format_graph(nodes: list[GraphNode]) -> str:
             else:
                 lines.append(show(f"passes ∂L/∂{name}", grad, " " * 4))
     return "\n".join(lines)
-
-
-# ----- command line -----------------------------------------------------------------------------
-def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``chainrule explain`` on an ``add_subparsers()`` object; returns its parser."""
-    p = subparsers.add_parser(
-        "explain",
-        help="print one training step of an MLP in the backpropagation article's notation",
-        description=(
-            "Explain one step of gradient descent: forward values, loss, δ per layer, "
-            "gradients, the update, and a check of δ-rule vs autograd vs numeric gradients. "
-            "Defaults: the article's 2-4-1 sigmoid network on XOR with log loss."
-        ),
-    )
-    p.add_argument(
-        "--data",
-        default="xor",
-        choices=EXPLAIN_DATASETS,
-        metavar="NAME",
-        help=f"dataset: {', '.join(EXPLAIN_DATASETS)} (default xor)",
-    )
-    p.add_argument("--hidden", default=None, help="hidden widths, comma-separated, e.g. 4 or 8,8")
-    p.add_argument(
-        "--activation",
-        default=None,
-        choices=EXPLAIN_ACTIVATIONS,
-        metavar="NAME",
-        help=f"hidden activation: {', '.join(EXPLAIN_ACTIVATIONS)}",
-    )
-    p.add_argument(
-        "--loss",
-        default=None,
-        choices=EXPLAIN_LOSSES,
-        metavar="NAME",
-        help=f"loss: {', '.join(EXPLAIN_LOSSES)}",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed for data and initial weights")
-    p.add_argument("--lr", type=float, default=None, help="learning rate η (xor: 3, else 0.1)")
-    p.add_argument("--step", type=int, default=1, help="explain the N-th step of training")
-    p.add_argument("--batch-size", type=int, default=64, help="samples per step")
-    p.add_argument("--graph", action="store_true", help="also walk the autograd graph node by node")
-    p.add_argument(
-        "--no-numeric",
-        action="store_true",
-        help="skip the central-difference check (slow on big networks)",
-    )
-    p.set_defaults(run=run_explain)
-    return p
-
-
-def run_explain(args: argparse.Namespace) -> int:
-    """Run ``chainrule explain`` with parsed arguments; returns the exit status."""
-    try:
-        hidden = None
-        if args.hidden is not None:
-            hidden = [int(w) for w in args.hidden.split(",") if w.strip()]
-            if any(w <= 0 for w in hidden):
-                raise ValueError(f"--hidden widths must be positive; got {args.hidden!r}")
-        if args.step < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
-            raise ValueError("--step, --batch-size and --lr must be positive")
-        result = explain(
-            data=args.data,
-            hidden=hidden,
-            activation=args.activation,
-            loss=args.loss,
-            seed=args.seed,
-            lr=args.lr,
-            step=args.step,
-            batch_size=args.batch_size,
-            numeric=not args.no_numeric,
-            graph=args.graph,
-        )
-    except (ValueError, ImportError) as err:
-        print(f"chainrule explain: error: {err}", file=sys.stderr)
-        return 2
-    print(result)
-    return 0 if result.agree else 1
-
-
-if __name__ == "__main__":
-    _parser = argparse.ArgumentParser(prog="chainrule")
-    add_explain_parser(_parser.add_subparsers(dest="command", required=True))
-    _args = _parser.parse_args()
-    sys.exit(_args.run(_args))

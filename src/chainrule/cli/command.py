@@ -11,58 +11,20 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainrule.explain import add_explain_parser
-
-DATASETS = ("xor", "moons", "circles", "spirals", "blobs", "sine", "digits", "mnist")
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus")
-LOSSES = ("cross_entropy", "bce", "mse", "l1", "huber")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-MODELS = ("mlp", "cnn")
-#: Datasets of images, the ones --model cnn trains on (shapes: recipe.IMAGE_SHAPES).
-IMAGE_DATASETS = ("digits", "mnist")
-
-
-@dataclass(frozen=True)
-class Defaults:
-    """What ``chainrule train --data NAME`` uses when an option is not given."""
-
-    hidden: str
-    activation: str
-    loss: str
-    optimizer: str
-    lr: float
-    epochs: int
-    batch_size: int
-    val_split: float
-
-
-DEFAULTS = {
-    "xor": Defaults("4", "sigmoid", "bce", "sgd", 3.0, 1000, 4, 0.0),
-    "moons": Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2),
-    "circles": Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2),
-    "spirals": Defaults("64,64", "relu", "cross_entropy", "adam", 1e-2, 150, 32, 0.2),
-    "blobs": Defaults("16", "relu", "cross_entropy", "adam", 1e-2, 30, 32, 0.2),
-    "sine": Defaults("64,64", "tanh", "mse", "adam", 1e-2, 200, 32, 0.2),
-    "digits": Defaults("64", "relu", "cross_entropy", "adam", 1e-3, 40, 32, 0.2),
-    "mnist": Defaults("256,128", "relu", "cross_entropy", "adam", 1e-3, 10, 64, 0.1),
-}
-
-
-#: Classes per dataset (0 for regression): which losses make sense for it.
-CLASSES = {
-    "xor": 2,
-    "moons": 2,
-    "circles": 2,
-    "spirals": 3,
-    "blobs": 4,
-    "sine": 0,
-    "digits": 10,
-    "mnist": 10,
-}
+from chainrule.cli.explain import add_explain_parser
+from chainrule.cli.registry import (
+    ACTIVATIONS,
+    CLASSES,
+    DATASETS,
+    DEFAULTS,
+    IMAGE_DATASETS,
+    LOSSES,
+    MODELS,
+    OPTIMIZERS,
+)
 
 
 class UsageError(Exception):
@@ -247,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        if args.command == "explain":  # its own options and errors: see chainrule.explain
+        if args.command == "explain":  # its own options and errors: see chainrule.cli.explain
             return args.run(args)
         opts = resume_options(args) if args.resume is not None else resolve_options(args)
     except UsageError as err:
@@ -256,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.show_defaults:
         print(json.dumps(opts, indent=2))
         return 0
-    from chainrule.recipe import train_command
+    from chainrule.cli.train import train_command
 
     out = args.resume or args.out or Path("runs") / opts["data"]
     try:
@@ -273,5 +235,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _entry() -> None:
+def entry() -> None:
+    """The console script ``chainrule``."""
     sys.exit(main())

@@ -34,14 +34,14 @@ try:
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as exc:  # validate_data is scikit-learn ≥ 1.6
     raise ImportError(
-        'chainrule.sklearn needs scikit-learn >= 1.6: pip install "chainrule[sklearn]"'
+        'chainrule.interop.sklearn needs scikit-learn >= 1.6: pip install "chainrule[sklearn]"'
     ) from exc
 
 from chainrule import functional as F
 from chainrule import nn, optim
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 from chainrule.training import predict as _predict
-from chainrule.training.fit import TrainingError
+from chainrule.training.loop import TrainingError
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -189,7 +189,7 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def model_(self) -> nn.Sequential:
-        """The fitted network itself, for ``chainrule.onnx.export`` or saving its weights."""
+        """The fitted network itself, for ``chainrule.interop.onnx.export`` or saving it."""
         return self._model
 
     @property

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.data import DataLoader, Dataset, TensorDataset
-from chainrule.tensor import Tensor
 from chainrule.training import metrics as metrics_lib
 from chainrule.training.callbacks import Callback
 from chainrule.training.checkpoint import Checkpointer, skip_done_batches

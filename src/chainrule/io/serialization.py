@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import atomic
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
+from chainrule.io import atomic
 
 FORMAT_NAME = "chainrule"
 FORMAT_VERSION = 1

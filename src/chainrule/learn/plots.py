@@ -20,7 +20,7 @@ def _figure(width: float = 6.0, height: float = 4.0) -> Any:
         from matplotlib.figure import Figure
     except ImportError as err:
         raise ImportError(
-            'chainrule.plots needs matplotlib: pip install "chainrule[plot]"'
+            'chainrule.learn.plots needs matplotlib: pip install "chainrule[plot]"'
         ) from err
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -84,8 +84,9 @@ def plot_decision_boundary(
 
 
 def plot_gradient_flow(monitor: Any) -> Any:
-    """Per-layer gradient norms over epochs from a :class:`~chainrule.monitor.GradientMonitor`,
-    on a log scale: lines far apart mean vanishing or exploding gradients."""
+    """Per-layer gradient norms over epochs from a
+    :class:`~chainrule.training.monitor.GradientMonitor`, on a log scale: lines far apart mean
+    vanishing or exploding gradients."""
     fig = _figure()
     ax = fig.subplots()
     for layer, metrics in monitor.history.items():

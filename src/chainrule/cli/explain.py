@@ -1,0 +1,151 @@
+"""``chainrule explain``: one training step of an MLP in the article's notation.
+
+The network for ``--data NAME`` is built as ``chainrule train`` builds it (the same registry and
+the same seed give the same initial weights); :func:`chainrule.learn.explain` does the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import numpy as np
+
+from chainrule import nn
+from chainrule.cli.registry import (
+    DEFAULTS,
+    EXPLAIN_ACTIVATIONS,
+    EXPLAIN_DATASETS,
+    EXPLAIN_LOSSES,
+)
+from chainrule.cli.train import build_mlp, load_dataset
+from chainrule.learn.explanation import Explanation, explain
+from chainrule.random import manual_seed
+
+
+def build_problem(
+    data: str, hidden: list[int] | None, activation: str | None, loss: str | None, seed: int
+) -> tuple[nn.Sequential, np.ndarray, np.ndarray, str]:
+    """A float64 MLP for the built-in dataset ``data``, its inputs, targets shaped for the loss,
+    and the loss name; options left out take the dataset's ``chainrule train`` defaults."""
+    if data not in EXPLAIN_DATASETS:
+        raise ValueError(f"unknown dataset {data!r}; choose one of: {', '.join(EXPLAIN_DATASETS)}")
+    defaults = DEFAULTS[data]
+    task = load_dataset(data, seed=seed)
+    hidden = hidden if hidden is not None else [int(w) for w in defaults.hidden.split(",")]
+    activation = activation or (
+        defaults.activation if defaults.activation in EXPLAIN_ACTIVATIONS else "relu"
+    )
+    loss = loss or (defaults.loss if defaults.loss in EXPLAIN_LOSSES else "mse")
+    for name, value, valid in (
+        ("activation", activation, EXPLAIN_ACTIVATIONS),
+        ("loss", loss, EXPLAIN_LOSSES),
+    ):
+        if value not in valid:
+            raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(valid)}")
+    y, n_out, output = _targets(task, loss, data)
+    manual_seed(seed)  # the same initial weights as `chainrule train --seed SEED`
+    model = build_mlp(task.x.shape[1], hidden, n_out, activation).double()
+    if output is not None:
+        model.append(output)
+    return model, task.x.astype(np.float64), y, loss
+
+
+def _targets(task: Any, loss: str, data: str) -> tuple[np.ndarray, int, nn.Module | None]:
+    """Targets shaped for ``loss``, the number of outputs, and the output activation (if any)."""
+    if task.classes == 0:
+        if loss in ("bce", "cross_entropy"):
+            raise ValueError(f"--loss {loss} needs a classification dataset; {data} is regression")
+        return task.y.astype(np.float64), task.y.shape[1], None
+    if loss == "cross_entropy":
+        return task.y, task.classes, None
+    if task.classes == 2:  # one sigmoid unit, as in the article
+        return task.y.astype(np.float64).reshape(-1, 1), 1, nn.Sigmoid()
+    if loss == "bce":
+        raise ValueError(f"--loss bce needs two classes; {data} has {task.classes}")
+    return np.eye(task.classes)[task.y], task.classes, nn.Sigmoid()
+
+
+def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``chainrule explain`` on an ``add_subparsers()`` object; returns its parser."""
+    p = subparsers.add_parser(
+        "explain",
+        help="print one training step of an MLP in the backpropagation article's notation",
+        description=(
+            "Explain one step of gradient descent: forward values, loss, δ per layer, "
+            "gradients, the update, and a check of δ-rule vs autograd vs numeric gradients. "
+            "Defaults: the article's 2-4-1 sigmoid network on XOR with log loss."
+        ),
+    )
+    p.add_argument(
+        "--data",
+        default="xor",
+        choices=EXPLAIN_DATASETS,
+        metavar="NAME",
+        help=f"dataset: {', '.join(EXPLAIN_DATASETS)} (default xor)",
+    )
+    p.add_argument("--hidden", default=None, help="hidden widths, comma-separated, e.g. 4 or 8,8")
+    p.add_argument(
+        "--activation",
+        default=None,
+        choices=EXPLAIN_ACTIVATIONS,
+        metavar="NAME",
+        help=f"hidden activation: {', '.join(EXPLAIN_ACTIVATIONS)}",
+    )
+    p.add_argument(
+        "--loss",
+        default=None,
+        choices=EXPLAIN_LOSSES,
+        metavar="NAME",
+        help=f"loss: {', '.join(EXPLAIN_LOSSES)}",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for data and initial weights")
+    p.add_argument("--lr", type=float, default=None, help="learning rate η (xor: 3, else 0.1)")
+    p.add_argument("--step", type=int, default=1, help="explain the N-th step of training")
+    p.add_argument("--batch-size", type=int, default=64, help="samples per step")
+    p.add_argument("--graph", action="store_true", help="also walk the autograd graph node by node")
+    p.add_argument(
+        "--no-numeric",
+        action="store_true",
+        help="skip the central-difference check (slow on big networks)",
+    )
+    p.set_defaults(run=run_explain)
+    return p
+
+
+def explain_from_args(args: argparse.Namespace) -> Explanation:
+    """Validate the parsed options, build the problem and explain the step."""
+    hidden = None
+    if args.hidden is not None:
+        hidden = [int(w) for w in args.hidden.split(",") if w.strip()]
+        if any(w <= 0 for w in hidden):
+            raise ValueError(f"--hidden widths must be positive; got {args.hidden!r}")
+    if args.step < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
+        raise ValueError("--step, --batch-size and --lr must be positive")
+    model, x, y, loss = build_problem(args.data, hidden, args.activation, args.loss, args.seed)
+    lr = args.lr if args.lr is not None else (3.0 if args.data == "xor" else 0.1)
+    return explain(
+        model,
+        x,
+        y,
+        loss=loss,
+        lr=lr,
+        name=args.data,
+        seed=args.seed,
+        step=args.step,
+        batch_size=args.batch_size,
+        numeric=not args.no_numeric,
+        graph=args.graph,
+    )
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Run ``chainrule explain`` with parsed arguments; returns the exit status."""
+    try:
+        result = explain_from_args(args)
+    except (ValueError, ImportError) as err:
+        print(f"chainrule explain: error: {err}", file=sys.stderr)
+        return 2
+    print(result)
+    return 0 if result.agree else 1

@@ -1,0 +1,37 @@
+"""Helpers every op family shares: axis normalization and the float promotion of math
+functions. Private to ``chainrule.ops``."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule._tensor import Tensor, as_tensor
+from chainrule.ops.arithmetic import cast
+
+Axis = int | tuple[int, ...] | list[int] | None
+
+
+def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` (an int, a sequence of ints or None for all) as sorted-free non-negative axes;
+    refuses axes out of range and repeated axes. A 0-d tensor accepts axis 0 and -1."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not -ndim <= ax < builtins.max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(ax) % builtins.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(out)
+
+
+def as_float(x: Any) -> Tensor:
+    """Integer tensors become the default float dtype, as math functions of them do in PyTorch."""
+    x = as_tensor(x)
+    return x if x.data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
