@@ -3,26 +3,68 @@
 Needs matplotlib (``pip install "chainrule[plot]"``), imported only when a function here runs,
 so ``import chainrule`` never loads it. Figures are built with matplotlib's object API on the
 Agg canvas: no window, no global pyplot state, safe on a headless server. Each function returns
-the ``matplotlib.figure.Figure``; :func:`save_all` writes PNGs.
+a ``matplotlib.figure.Figure`` (an :class:`InlineFigure`, which adds ``_repr_png_``), so a
+figure left as a notebook cell's last value is drawn inline without ``%matplotlib`` magic;
+:func:`save_all` writes PNGs.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+_MISSING = 'chainrule.learn.plots needs matplotlib: pip install "chainrule[plot]"'
+_inline_figure: type | None = None  # made on first use: defining it needs matplotlib
+
+
+def _inline_figure_class() -> type:
+    """matplotlib's ``Figure`` plus ``_repr_png_``.
+
+    IPython draws a ``Figure`` only through the formatter that pyplot's inline backend installs;
+    a figure made without pyplot shows as ``<Figure size 600x400 with 1 Axes>``. IPython asks
+    any object for ``_repr_png_``, so this subclass is drawn whatever the backend. Where pyplot
+    has installed its formatter too, that one answers instead: still one PNG, not two.
+    """
+    global _inline_figure
+    from matplotlib.figure import Figure  # every call, so a missing matplotlib fails here
+
+    if _inline_figure is None:
+
+        class InlineFigure(Figure):
+            """A ``matplotlib.figure.Figure`` that Jupyter displays as a PNG."""
+
+            def _repr_png_(self) -> bytes:
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png")
+                return buffer.getvalue()
+
+        # Named as a module attribute (see __getattr__), so a figure pickles and unpickles.
+        InlineFigure.__qualname__ = "InlineFigure"
+        _inline_figure = InlineFigure
+    return _inline_figure
+
+
+def __getattr__(name: str) -> Any:
+    # ``InlineFigure`` is created on first use, so that importing this module needs no matplotlib.
+    if name == "InlineFigure":
+        try:
+            return _inline_figure_class()
+        except ImportError as err:
+            raise ImportError(_MISSING) from err
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def _figure(width: float = 6.0, height: float = 4.0) -> Any:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+
+        figure_class = _inline_figure_class()
     except ImportError as err:
-        raise ImportError(
-            'chainrule.learn.plots needs matplotlib: pip install "chainrule[plot]"'
-        ) from err
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+        raise ImportError(_MISSING) from err
+    fig = figure_class(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -102,29 +144,30 @@ def plot_gradient_flow(monitor: Any) -> Any:
 def plot_activation_histograms(model: Any, x: np.ndarray, bins: int = 40) -> Any:
     """Histograms of each ReLU/Sigmoid/Tanh module's outputs on the inputs ``x`` (n, features):
     a spike at 0 is dead ReLUs, spikes at the ends are saturated sigmoid/tanh units."""
-    import chainrule as cr
     from chainrule import nn
+    from chainrule.training import predict
 
-    outputs: dict[str, np.ndarray] = {}
+    outputs: dict[str, list[np.ndarray]] = {}
     handles = []
     for name, module in model.named_modules():
         if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
 
             def hook(mod: Any, args: Any, out: Any, name: str = name) -> None:
-                outputs[f"{name} {type(mod).__name__}"] = out.data.ravel()
+                outputs.setdefault(f"{name} {type(mod).__name__}", []).append(out.data.ravel())
 
             handles.append(module.register_forward_hook(hook))
     try:
-        with cr.no_grad():
-            model(cr.tensor(np.asarray(x)))
+        # predict: eval mode and no gradients, so batch norm's running statistics stay put
+        # and dropout does not hide units; it runs in batches, hence the lists.
+        predict(model, np.asarray(x))
     finally:
         for h in handles:
             h.remove()
     if not outputs:
         raise ValueError("plot_activation_histograms: the model has no ReLU, Sigmoid or Tanh")
     fig = _figure(3 * len(outputs), 3)
-    for ax, (name, values) in zip(fig.subplots(1, len(outputs), squeeze=False)[0], outputs.items()):
-        ax.hist(values, bins=bins, color="tab:blue")
+    for ax, (name, chunks) in zip(fig.subplots(1, len(outputs), squeeze=False)[0], outputs.items()):
+        ax.hist(np.concatenate(chunks), bins=bins, color="tab:blue")
         ax.set(title=name, xlabel="activation")
     return fig
 

@@ -4,7 +4,8 @@ PyTorch's names and semantics: a :class:`Module` registers the :class:`Parameter
 submodules assigned to it, ``state_dict()`` uses PyTorch's dotted names, and layers keep
 PyTorch's parameter layouts and default initializations. ``chainrule.nn.functional`` is
 :mod:`chainrule.functional`; ``chainrule.nn.init`` fills tensors in place;
-``chainrule.nn.utils`` clips gradients.
+``chainrule.nn.utils`` clips gradients; :func:`summary` (also ``Module.summary()``) tabulates
+a model's layers, output shapes and parameter counts.
 
 >>> import chainrule.nn as nn
 >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
@@ -39,6 +40,7 @@ from chainrule.nn.loss import (
     MSELoss,
     NLLLoss,
 )
+from chainrule.nn.model_summary import LayerSummary, ModelSummary, summary
 from chainrule.nn.module import IncompatibleKeys, Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
@@ -62,11 +64,13 @@ __all__ = [
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LayerSummary",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "ModelSummary",
     "Module",
     "ModuleList",
     "NLLLoss",
@@ -80,5 +84,6 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "summary",
     "utils",
 ]

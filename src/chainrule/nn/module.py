@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from chainrule._tensor import Tensor
+from chainrule.nn import model_summary
 from chainrule.nn.hooks import BackwardHookCall, RemovableHandle
 from chainrule.nn.parameter import Parameter
 
@@ -483,15 +484,32 @@ class Module:
 
     def __repr__(self) -> str:
         trainable = frozen = 0
-        for p in self.parameters():
+        params = list(self.parameters())
+        for p in params:
             if p.requires_grad:
                 trainable += p.size
             else:
                 frozen += p.size
         text = self._architecture()
+        if not params:
+            # Losses, activations, pooling: nothing to count, and "Trainable parameters: 0"
+            # under a loss reads as if something were wrong. PyTorch's repr exactly.
+            return text
         if frozen:
             text += f"\nFrozen parameters: {frozen:,}"
         return text + f"\nTrainable parameters: {trainable:,}"
+
+    def summary(
+        self, input_shape: int | tuple[int, ...] | None = None, *, batch_size: int = 1
+    ) -> model_summary.ModelSummary:
+        """Each layer, its output shape and its parameter count, and the totals (as Keras's
+        ``model.summary()``); ``print()`` the result. See :func:`chainrule.nn.summary`.
+
+        ``input_shape`` is one sample's shape, without the batch dimension (``(4,)`` for 4
+        features): the model runs once on zeros of shape ``(batch_size, *input_shape)``, in eval
+        mode and without gradients, and is left as it was. Without it shapes are left out.
+        """
+        return model_summary.summary(self, input_shape, batch_size=batch_size)
 
 
 def _as_buffer(name: str, value: Any) -> Tensor | None:
