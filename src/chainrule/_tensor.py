@@ -46,7 +46,18 @@ class Tensor:
         :meth:`retain_grad`.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "name", "_retains_grad", "_hooks")
+    # __weakref__: caches and observers (e.g. a hook that watches activations) may refer to a
+    # tensor without keeping it alive.
+    __slots__ = (
+        "data",
+        "_grad",
+        "_requires_grad",
+        "_ctx",
+        "name",
+        "_retains_grad",
+        "_hooks",
+        "__weakref__",
+    )
     # Make NumPy defer to our reflected operators: ndarray * Tensor calls Tensor.__rmul__.
     __array_ufunc__ = None
 
@@ -165,12 +176,15 @@ class Tensor:
                     f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or "
                     "pass grad= of the same shape."
                 )
-            g = np.ones(self.data.shape, self.data.dtype)
-        else:
-            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if g.shape != self.shape:
-                raise ValueError(f"grad has shape {g.shape}; expected {self.shape}")
-        backward(self, g, retain_graph)
+            backward(self, np.ones(self.data.shape, self.data.dtype), retain_graph)
+            return
+        given = grad.data if isinstance(grad, Tensor) else grad
+        g = np.asarray(given, dtype=self.dtype)
+        if g.shape != self.shape:
+            raise ValueError(f"grad has shape {g.shape}; expected {self.shape}")
+        # When asarray made no copy, g is the caller's array: the engine copies it only if it
+        # would become a .grad (which later backward passes add to in place).
+        backward(self, g, retain_graph, borrowed=g is given)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()``."""

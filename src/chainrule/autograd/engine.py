@@ -77,36 +77,32 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Backpropagate ``grad`` (the gradient with respect to ``root``) through the graph."""
+def backward(
+    root: Tensor, grad: np.ndarray, retain_graph: bool = False, borrowed: bool = False
+) -> None:
+    """Backpropagate ``grad`` (the gradient with respect to ``root``) through the graph.
+
+    ``borrowed=True`` says that ``grad`` belongs to the caller: it is copied if it would
+    otherwise become some tensor's ``.grad`` (which later backward passes add to in place).
+    """
     grads: dict[Tensor, np.ndarray] = {root: grad}
-    handed_out: set[int] = set()
+    # ids of arrays that a .grad already holds, or that the caller owns: storing one of them
+    # again must copy it, since a .grad must never share memory with anything else.
+    handed_out: set[int] = {id(grad)} if borrowed else set()
     anomaly = state.anomaly
     for t in topological_order(root):
         g = grads.pop(t, None)
         if g is None:
             continue
         if t._hooks:
-            g = _run_hooks(t, g)
+            g = _run_hooks(t, g, handed_out)
         fn: Function | None = t._ctx
         if fn is None or t._retains_grad:
-            # A leaf keeps its gradient; a .grad must never share memory with another one,
-            # because optimizers and clipping may scale it in place.
-            if t._grad is None:
-                if g.base is not None or id(g) in handed_out:
-                    g = g.copy()
-                handed_out.add(id(g))
-                t._grad = Tensor._wrap(g)
-            else:  # accumulate in place, as PyTorch does: references to .grad stay valid
-                np.add(t._grad.data, g, out=t._grad.data)
+            _keep_grad(t, g, handed_out)
             if fn is None:
                 continue
         if fn.released:
-            raise RuntimeError(
-                f"backward through {fn.op_name} a second time: its saved values were freed by "
-                "the first backward(). Call backward(retain_graph=True) the first time if you "
-                "need to backpropagate through the same graph again."
-            )
+            raise RuntimeError(_released_message(fn.op_name))
         input_grads = fn.backward(g)
         if not retain_graph:
             fn.release()
@@ -114,17 +110,45 @@ def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None
             if not needed or ig is None:
                 continue
             data = inp.data
-            if ig.shape != data.shape:
-                ig = unbroadcast(ig, data.shape, fn.op_name)
-            if ig.dtype is not data.dtype and ig.dtype != data.dtype:
-                ig = ig.astype(data.dtype)
+            # One test on the common path; the identity check skips the slower dtype compare.
+            if ig.shape != data.shape or (ig.dtype is not data.dtype and ig.dtype != data.dtype):
+                ig = _conform(ig, data, fn.op_name)
             if anomaly:
                 check_finite(fn.op_name, "backward gradient", ig)
             previous = grads.get(inp)
             grads[inp] = ig if previous is None else previous + ig
 
 
-def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:
+def _keep_grad(t: Tensor, g: np.ndarray, handed_out: set[int]) -> None:
+    """Add ``g`` to the ``.grad`` of ``t`` (a leaf, or a tensor that retains its gradient)."""
+    if t._grad is None:
+        # A .grad must never share memory with another array (another .grad, the caller's
+        # seed, a view of saved values): optimizers and clipping scale it in place.
+        if g.base is not None or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        t._grad = Tensor._wrap(g)
+    else:  # accumulate in place, as PyTorch does: references to .grad stay valid
+        np.add(t._grad.data, g, out=t._grad.data)
+
+
+def _conform(ig: np.ndarray, data: np.ndarray, op_name: str) -> np.ndarray:
+    """An input's gradient brought to the input's shape (summing broadcast axes) and dtype."""
+    if ig.shape != data.shape:
+        ig = unbroadcast(ig, data.shape, op_name)
+    return ig.astype(data.dtype, copy=False)
+
+
+def _released_message(op_name: str) -> str:
+    return (
+        f"backward through {op_name} a second time: its saved values were freed by "
+        "the first backward(). Call backward(retain_graph=True) the first time if you "
+        "need to backpropagate through the same graph again."
+    )
+
+
+def _run_hooks(t: Tensor, g: np.ndarray, handed_out: set[int]) -> np.ndarray:
+    """Run the tensor hooks of ``t`` on its gradient ``g``; return the gradient to use."""
     for hook in t._hooks:
         result = hook(Tensor._wrap(g))
         if result is not None:
@@ -134,4 +158,7 @@ def _run_hooks(t: Tensor, g: np.ndarray) -> np.ndarray:
                     f"a hook returned a gradient of shape {new.shape}; expected {g.shape}"
                 )
             g = new.astype(g.dtype, copy=False)
+    # A hook may keep the gradient it saw, or return an array it keeps: either way the array is
+    # borrowed now, and a .grad must not alias it.
+    handed_out.add(id(g))
     return g

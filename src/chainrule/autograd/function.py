@@ -44,8 +44,16 @@ class Function:
     - ``needs_input_grad``: one bool per input; ``backward`` may skip work where it is False;
     - ``released``: True once a backward pass has freed what ``forward`` saved.
 
-    Subclass keyword ``register=False`` keeps a helper class out of :data:`OPS`; ``name=...``
-    registers under another name than the class name.
+    Registration: a subclass is registered in :data:`OPS` under its ``op_name``, which is the
+    class name unless the class body sets ``op_name = "mypkg.Cube"`` or the class statement
+    passes ``name="mypkg.Cube"``. Subclass keyword ``register=False`` keeps a helper class out
+    of :data:`OPS`.
+
+    Names are unique: defining an op whose name another class already holds (``class
+    Mul(Function)`` next to the built-in ``Mul``) raises ``TypeError`` naming both classes,
+    instead of silently replacing the built-in in :data:`OPS`. Give your op a qualified name
+    (``op_name = "mypkg.Mul"``). Defining the *same* class again (same module and qualified
+    name: a re-run notebook cell, ``importlib.reload``) replaces the old definition.
     """
 
     # The node's own fields live in slots, so that what forward saved is exactly __dict__.
@@ -58,9 +66,11 @@ class Function:
 
     def __init_subclass__(cls, register: bool = True, name: str | None = None, **kwargs: Any):
         super().__init_subclass__(**kwargs)
-        cls.op_name = name or cls.__name__
+        # An op_name set in the class body counts; an inherited one does not (a subclass of
+        # Mul is another op, not Mul).
+        cls.op_name = name or cls.__dict__.get("op_name") or cls.__name__
         if register:
-            OPS[cls.op_name] = cls
+            _register(cls)
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         """Compute the output array from the input arrays."""
@@ -88,12 +98,10 @@ class Function:
             else:
                 data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as err:
-            if str(err).startswith(f"{cls.op_name}:"):
-                raise
-            shapes = " and ".join(str(t.shape) for t in inputs)
-            raise ValueError(
-                f"{cls.op_name}: input shapes {shapes} are incompatible: {err}"
-            ) from None
+            shape_error = _shape_mismatch(cls.op_name, inputs, err)
+            if shape_error is None:
+                raise  # the op's own message says what is wrong: pass it on untouched
+            raise shape_error from None
         if state.anomaly:
             check_finite(cls.op_name, "forward output", data)
         if state.grad_enabled:
@@ -120,6 +128,39 @@ class Function:
         """The op's derivative rule: the docstring line that holds its math."""
         doc = (cls.__doc__ or "").strip().splitlines()
         return doc[0] if doc else ""
+
+
+def _register(cls: type[Function]) -> None:
+    """Put ``cls`` in :data:`OPS`, refusing a name that another class holds."""
+    held = OPS.get(cls.op_name)
+    if held is not None and _origin(held) != _origin(cls):
+        raise TypeError(
+            f"op name {cls.op_name!r} is already registered by {'.'.join(_origin(held))}; "
+            f"{'.'.join(_origin(cls))} would replace it in chainrule.OPS. Give your op its own "
+            f'name, e.g. op_name = "mypkg.{cls.__name__}" in the class body (or '
+            f'class {cls.__name__}(Function, name="mypkg.{cls.__name__}")), or keep it out of '
+            "the registry with register=False"
+        )
+    OPS[cls.op_name] = cls
+
+
+def _origin(cls: type) -> tuple[str, str]:
+    return cls.__module__, cls.__qualname__
+
+
+# What NumPy says when operands' shapes do not fit together: broadcasting, matmul's core
+# dimensions, dot's alignment. Only these get the op name and the input shapes added.
+_NUMPY_SHAPE_ERRORS = ("could not be broadcast", "mismatch in its core dimension", "not aligned")
+
+
+def _shape_mismatch(op_name: str, inputs: tuple[Tensor, ...], err: ValueError) -> ValueError | None:
+    """A ValueError naming ``op_name`` and the input shapes if NumPy's ``err`` is about shapes
+    that do not fit together; None for any other error (it is raised unchanged)."""
+    message = str(err)
+    if message.startswith(f"{op_name}:") or not any(m in message for m in _NUMPY_SHAPE_ERRORS):
+        return None
+    shapes = " and ".join(str(t.shape) for t in inputs)
+    return ValueError(f"{op_name}: input shapes {shapes} are incompatible: {message}")
 
 
 def check_finite(op_name: str, what: str, array: np.ndarray) -> None:

@@ -77,11 +77,13 @@ class Layer:
     """One fully connected layer and the activation that follows it.
 
     ``W`` has shape (n_out, n_in) and ``b`` shape (n_out,), as ``nn.Linear``'s weight and bias.
+    ``has_bias=False`` (``Linear(bias=False)``): ``b`` stays zero; its gradient is reported as 0.
     """
 
     W: Array
     b: Array
     activation: str = "identity"
+    has_bias: bool = True
 
 
 @dataclass
@@ -142,8 +144,10 @@ class ClassicMLP:
         layers: list[Layer] = []
         for module in model:
             if isinstance(module, nn.Linear):
-                bias = module.bias.data if module.bias is not None else np.zeros(len(module.weight))
-                layers.append(Layer(module.weight.data.astype(dtype), bias.astype(dtype)))
+                has_bias = module.bias is not None
+                bias = module.bias.data if has_bias else np.zeros(len(module.weight))
+                weight = module.weight.data.astype(dtype)
+                layers.append(Layer(weight, bias.astype(dtype), has_bias=has_bias))
             elif type(module) in kinds:
                 if not layers or layers[-1].activation != "identity":
                     raise ValueError(f"{type(module).__name__} must follow a Linear layer")
@@ -211,8 +215,12 @@ class ClassicMLP:
             # δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾)
             delta[i] = (delta[i + 1] @ self.layers[i + 1].W) * f_prime(z[i], a[i + 1])
         grad_W = [delta[i].T @ a[i] / m for i in range(L)]  # ∇W⁽ˡ⁾ = δ⁽ˡ⁾ᵀ a⁽ˡ⁻¹⁾ / m
-        grad_b = [delta[i].mean(axis=0) for i in range(L)]  # ∇b⁽ˡ⁾ = mean δ⁽ˡ⁾
+        grad_b = [self._grad_b(i, delta[i]) for i in range(L)]  # ∇b⁽ˡ⁾ = mean δ⁽ˡ⁾
         return Backprop(z, a, self.loss_value(z[-1], a[-1], y), delta, grad_W, grad_b, m)
+
+    def _grad_b(self, i: int, delta: Array) -> Array:
+        layer = self.layers[i]
+        return delta.mean(axis=0) if layer.has_bias else np.zeros_like(layer.b)
 
     def step(self, result: Backprop, lr: float) -> None:
         """Gradient descent: W⁽ˡ⁾ ← W⁽ˡ⁾ − η∇W⁽ˡ⁾, b⁽ˡ⁾ ← b⁽ˡ⁾ − η∇b⁽ˡ⁾ (each its own gradient:
@@ -234,8 +242,12 @@ class ClassicMLP:
         """Central differences (L(w + ε) − L(w − ε))/2ε for every parameter, in
         :meth:`parameters` order. Costs two forward passes per parameter: use small networks."""
         grads = []
+        fixed = {id(layer.b) for layer in self.layers if not layer.has_bias}
         for p in self.parameters():
             g = np.zeros_like(p)
+            if id(p) in fixed:  # the zero bias of a bias-free layer is not a parameter
+                grads.append(g)
+                continue
             flat, gflat = p.reshape(-1), g.reshape(-1)  # views: writing flat[j] moves p
             for j in range(flat.size):
                 saved = flat[j]

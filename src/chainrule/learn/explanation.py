@@ -21,7 +21,7 @@ from chainrule import data, nn, optim
 from chainrule._tensor import tensor
 from chainrule.autograd.engine import topological_order, unbroadcast
 from chainrule.learn.classic import ACTIVATION_RULES, LOSS_RULES, ClassicMLP
-from chainrule.random import manual_seed
+from chainrule.random import manual_seed, resolve_generator
 
 LOSS_MODULES = {
     "mse": nn.MSELoss,
@@ -83,6 +83,8 @@ class LayerStep:
     autograd_b: np.ndarray
     numeric_W: np.ndarray | None = None
     numeric_b: np.ndarray | None = None
+    #: False for Linear(bias=False): b is a constant 0 and is not printed.
+    has_bias: bool = True
 
 
 @dataclass
@@ -130,14 +132,21 @@ class Explanation:
 def _batches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
     if n <= batch_size:
         return [np.arange(n)]
-    order = np.random.default_rng(seed).permutation(n)
+    order = resolve_generator(seed).permutation(n)
     return [order[i : i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
 def _autograd_gradients(model: nn.Module, loss: str, x: np.ndarray, y: np.ndarray) -> list:
+    """[∇W⁽¹⁾, ∇b⁽¹⁾, ∇W⁽²⁾, …] by autograd; 0 for the bias of a Linear(bias=False)."""
     model.zero_grad()
     LOSS_MODULES[loss]()(model(tensor(x)), y).backward()
-    return [p.grad.data.copy() for p in model.parameters()]
+    grads = []
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            grads.append(layer.weight.grad.data.copy())
+            bias = layer.bias
+            grads.append(np.zeros(layer.out_features) if bias is None else bias.grad.data.copy())
+    return grads
 
 
 def article_problem(seed: int = 0) -> tuple[nn.Sequential, np.ndarray, np.ndarray]:
@@ -232,6 +241,7 @@ def _explain_step(model, loss, xb, yb, lr, step, name, numeric, graph) -> Explan
                 auto[2 * i + 1],
                 None if num is None else num[2 * i],
                 None if num is None else num[2 * i + 1],
+                layer.has_bias,
             )
         )
 
@@ -249,15 +259,20 @@ def _explain_step(model, loss, xb, yb, lr, step, name, numeric, graph) -> Explan
 # ----- the autograd view ------------------------------------------------------------------------
 def explain_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, loss: str) -> list[GraphNode]:
     """Run the model on (x, y) with named tensors, backpropagate, and list each op node in the
-    order the engine visits it, with what it received and what it passed to each input."""
-    params = {}
+    order the engine visits it, with what it received and what it passed to each input.
+
+    The caller's model is left as it was: a copy gets the names and the gradients."""
+    # A copy: naming the parameters, zeroing and filling their .grad are this function's
+    # business, not the caller's model's.
+    model = copy.deepcopy(model)
     layer = 0
     out = tensor(x, name="x")
     for module in model:
         if isinstance(module, nn.Linear):
             layer += 1
-            module.weight.name, module.bias.name = f"W{sup(layer)}", f"b{sup(layer)}"
-            params.update({module.weight: None, module.bias: None})
+            module.weight.name = f"W{sup(layer)}"
+            if module.bias is not None:  # Linear(bias=False) has no b
+                module.bias.name = f"b{sup(layer)}"
             out = module(out)
             out.name = f"z{sup(layer)}"
         else:
@@ -304,9 +319,9 @@ def format_explanation(e: Explanation) -> str:
     ]
     for s in e.layers:
         f = _SYMBOL[s.activation]
+        lines += [show(f"W{sup(s.l)}", s.W)]
+        lines += [show(f"b{sup(s.l)}", s.b)] if s.has_bias else []
         lines += [
-            show(f"W{sup(s.l)}", s.W),
-            show(f"b{sup(s.l)}", s.b),
             show(f"z{sup(s.l)}", s.z),
             show(f"a{sup(s.l)} = {f}(z{sup(s.l)})", s.a),
         ]
@@ -330,13 +345,12 @@ def format_explanation(e: Explanation) -> str:
         ]
     lines += ["", f"Gradients   ∇W⁽ˡ⁾ = δ⁽ˡ⁾ᵀa⁽ˡ⁻¹⁾/m,  ∇b⁽ˡ⁾ = mean δ⁽ˡ⁾  (m = {len(e.x)})"]
     for s in e.layers:
-        lines += [show(f"∇W{sup(s.l)}", s.grad_W), show(f"∇b{sup(s.l)}", s.grad_b)]
+        lines += [show(f"∇W{sup(s.l)}", s.grad_W)]
+        lines += [show(f"∇b{sup(s.l)}", s.grad_b)] if s.has_bias else []
     lines += ["", f"Update   w ← w − η·∇w  (η = {e.lr:g})"]
     for s in e.layers:
-        lines += [
-            show(f"W{sup(s.l)}", s.new_W, sep=" ← "),
-            show(f"b{sup(s.l)}", s.new_b, sep=" ← "),
-        ]
+        lines += [show(f"W{sup(s.l)}", s.new_W, sep=" ← ")]
+        lines += [show(f"b{sup(s.l)}", s.new_b, sep=" ← ")] if s.has_bias else []
     lines += ["", "Check (float64; numeric = central differences, ε = 1e-6)"]
     for pair, value in e.max_diff.items():
         lines.append(f"  {pair + ':':30} largest |difference| = {value:.2e}")

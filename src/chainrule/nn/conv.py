@@ -13,6 +13,7 @@ from chainrule.nn import init
 from chainrule.nn.linear import float_dtype
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.random import GeneratorLike, resolve_generator
 
 
 def _positive(name: str, value: Any) -> int:
@@ -49,7 +50,7 @@ class _ConvNd(Module):
         groups: int = 1,
         bias: bool = True,
         dtype: Any = None,
-        generator: np.random.Generator | None = None,
+        generator: GeneratorLike = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -74,8 +75,9 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+    def reset_parameters(self, generator: GeneratorLike = None) -> None:
         """PyTorch's default: U(±1/√fan_in) for weight and bias, fan_in = in/groups·∏kernel."""
+        generator = resolve_generator(generator)  # once: one stream for weight and bias
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
             fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
@@ -121,8 +123,8 @@ class Conv2d(_ConvNd):
         Learn a per-output-channel bias.
     dtype : dtype, optional
         float32 (default) or float64.
-    generator : numpy.random.Generator, optional
-        Draws the initial values.
+    generator : numpy.random.Generator, int seed or None
+        Draws the initial values (chainrule's global generator by default).
 
     Attributes
     ----------

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from chainrule import functional as F
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn.module import Module
+from chainrule.random import GeneratorLike, resolve_generator
 
 
 class Dropout(Module):
@@ -19,21 +18,24 @@ class Dropout(Module):
     ----------
     p : float
         Probability of zeroing an element, in [0, 1]. 0.5 by default.
-    generator : numpy.random.Generator, optional
+    generator : numpy.random.Generator, int seed or None
         Draws the masks. By default chainrule's global generator, looked up at every call, so
-        :func:`chainrule.manual_seed` makes the masks reproducible.
+        :func:`chainrule.manual_seed` makes the masks reproducible. An int seeds a generator
+        owned by this layer (made once, so successive calls still draw different masks).
 
     Shapes
     ------
     input any shape → output the same shape.
     """
 
-    def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
+    def __init__(self, p: float = 0.5, generator: GeneratorLike = None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be a number in [0, 1]; got {p!r}")
         self.p = float(p)
-        self.generator = generator
+        # None stays None (the global generator, looked up at each call); a seed becomes one
+        # Generator now, as DataLoader does.
+        self.generator = None if generator is None else resolve_generator(generator)
 
     def forward(self, input: Tensor) -> Tensor:
         """A masked and rescaled copy of ``input`` in training mode; ``input`` itself in eval."""

@@ -60,6 +60,9 @@ class BackwardHookCall:
     also feeds other modules. Once the output's gradient and every input's gradient have
     arrived, the hooks run as ``hook(module, grad_input, grad_output)`` (tuples of Tensors,
     None for inputs that need no gradient).
+
+    Only the tensors' hooks refer to the call, and the call refers to no tensor of the graph
+    once :meth:`watch` has run: the graph and the call are freed by reference counting alone.
     """
 
     def __init__(self, module: Any, args: tuple[Any, ...]) -> None:
@@ -77,7 +80,13 @@ class BackwardHookCall:
         self.args = tuple(wrapped)
 
     def watch(self, output: Any) -> None:
-        """Start waiting for the gradient of ``output`` (a Tensor that requires grad)."""
+        """Start waiting for the gradient of ``output`` (a Tensor that requires grad).
+
+        Called once forward has run: ``args`` has been used, and is dropped now. Keeping it
+        would close a reference cycle (this call → its wrapped inputs → their hooks → this
+        call) that holds every activation of the step until the cyclic GC runs.
+        """
+        self.args = ()
         if isinstance(output, Tensor) and output.requires_grad:
             output.register_hook(self._on_output_grad)
 

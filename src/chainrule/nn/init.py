@@ -2,7 +2,8 @@
 
 Every function takes a Tensor (or Parameter, or a float ndarray), overwrites its values without
 recording anything in the graph, and returns it. Random ones draw from ``generator`` (a NumPy
-Generator), by default chainrule's global generator, so ``chainrule.manual_seed(n)`` makes an
+Generator or an int seed, turned into a Generator by :func:`chainrule.random.resolve_generator`),
+by default chainrule's global generator, so ``chainrule.manual_seed(n)`` makes an
 initialization reproducible. Values are drawn in float64 and stored in the tensor's dtype.
 
 Fans and gains follow PyTorch: for a weight of shape ``(out, in, *kernel)``,
@@ -17,7 +18,7 @@ from typing import TypeVar
 import numpy as np
 
 from chainrule._tensor import Tensor
-from chainrule.random import default_generator
+from chainrule.random import GeneratorLike, resolve_generator
 
 T = TypeVar("T", Tensor, np.ndarray)
 
@@ -39,11 +40,6 @@ def _array(tensor: Tensor | np.ndarray) -> np.ndarray:
     if array.dtype.kind != "f":
         raise TypeError(f"init functions fill floating-point tensors; got {array.dtype}")
     return array
-
-
-def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    # Looked up at call time: manual_seed replaces the global generator object.
-    return generator if generator is not None else default_generator()
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -109,21 +105,17 @@ def _fan(tensor: Tensor | np.ndarray, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(
-    tensor: T, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
-) -> T:
+def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: GeneratorLike = None) -> T:
     """Fill with values drawn from U(a, b). Shape: any."""
     array = _array(tensor)
-    array[...] = _rng(generator).uniform(a, b, array.shape)
+    array[...] = resolve_generator(generator).uniform(a, b, array.shape)
     return tensor
 
 
-def normal_(
-    tensor: T, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None
-) -> T:
+def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: GeneratorLike = None) -> T:
     """Fill with values drawn from N(mean, std²). Shape: any."""
     array = _array(tensor)
-    array[...] = _rng(generator).normal(mean, std, array.shape)
+    array[...] = resolve_generator(generator).normal(mean, std, array.shape)
     return tensor
 
 
@@ -143,9 +135,7 @@ def zeros_(tensor: T) -> T:
     return constant_(tensor, 0.0)
 
 
-def xavier_uniform_(
-    tensor: T, gain: float = 1.0, generator: np.random.Generator | None = None
-) -> T:
+def xavier_uniform_(tensor: T, gain: float = 1.0, generator: GeneratorLike = None) -> T:
     """Glorot uniform: U(−a, a) with a = gain·√(6/(fan_in + fan_out)).
 
     Shape: ``(out, in, *kernel)``, at least 2-D.
@@ -158,7 +148,7 @@ def xavier_uniform_(
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: T, gain: float = 1.0, generator: np.random.Generator | None = None) -> T:
+def xavier_normal_(tensor: T, gain: float = 1.0, generator: GeneratorLike = None) -> T:
     """Glorot normal: N(0, std²) with std = gain·√(2/(fan_in + fan_out)).
 
     Shape: ``(out, in, *kernel)``, at least 2-D.
@@ -180,7 +170,7 @@ def kaiming_uniform_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: GeneratorLike = None,
 ) -> T:
     """He uniform: U(−b, b) with b = gain·√(3/fan), gain = ``calculate_gain(nonlinearity, a)``.
 
@@ -194,7 +184,7 @@ def kaiming_uniform_(
         Preserve the variance of activations (fan_in) or of gradients (fan_out).
     nonlinearity : str
         See :func:`calculate_gain`; ``'relu'`` or ``'leaky_relu'`` (the default) are usual.
-    generator : numpy.random.Generator, optional
+    generator : numpy.random.Generator, int seed or None
     """
     if _array(tensor).size == 0:
         return tensor  # a zero-size weight has fan 0: nothing to fill
@@ -207,7 +197,7 @@ def kaiming_normal_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: GeneratorLike = None,
 ) -> T:
     """He normal: N(0, std²) with std = gain/√fan; arguments as :func:`kaiming_uniform_`."""
     if _array(tensor).size == 0:

@@ -13,6 +13,7 @@ from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.random import GeneratorLike, resolve_generator
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -44,9 +45,10 @@ class Linear(Module):
         Learn an additive bias (True by default).
     dtype : dtype, optional
         float32 or float64; the default float dtype (float32) when omitted.
-    generator : numpy.random.Generator, optional
+    generator : numpy.random.Generator, int seed or None
         Draws the initial values; chainrule's global generator by default (see
-        :func:`chainrule.manual_seed`).
+        :func:`chainrule.manual_seed`). An int seeds a fresh generator, so ``Linear(2, 3,
+        generator=0)`` is the same layer every time.
 
     Attributes
     ----------
@@ -73,7 +75,7 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         dtype: Any = None,
-        generator: np.random.Generator | None = None,
+        generator: GeneratorLike = None,
     ) -> None:
         super().__init__()
         self.in_features = _check_size("in_features", in_features)
@@ -86,8 +88,11 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+    def reset_parameters(self, generator: GeneratorLike = None) -> None:
         """Redraw weight and bias with PyTorch's default initialization."""
+        # Resolved once: with an int seed, weight and bias must come from one stream, not
+        # from two generators that start alike.
+        generator = resolve_generator(generator)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0

@@ -13,6 +13,7 @@ import numpy as np
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float
+from chainrule.random import GeneratorLike, resolve_generator
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2 = math.sqrt(2.0)
@@ -207,20 +208,20 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def dropout(
-    x: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None
+    x: Tensor, p: float = 0.5, training: bool = True, generator: GeneratorLike = None
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1 − p).
 
-    The identity when ``training`` is False or ``p`` is 0. ``generator`` (a NumPy Generator)
-    draws the mask; by default chainrule's global generator (see :func:`chainrule.manual_seed`).
+    The identity when ``training`` is False or ``p`` is 0. ``generator`` (a NumPy Generator, or
+    an int seed for a fresh one: the same mask at every call) draws the mask; by default
+    chainrule's global generator (see :func:`chainrule.manual_seed`).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1]; got {p}")
+    x = as_tensor(x)
     if not training or p == 0.0:
         return x
-    from chainrule.random import default_generator
-
-    rng = generator if generator is not None else default_generator()
+    rng = resolve_generator(generator)
     dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
     if p == 1.0:
         mask = np.zeros(x.shape, dtype=dtype)

@@ -219,7 +219,7 @@ def div(a: Any, b: Any) -> Tensor:
 
 def neg(x: Tensor) -> Tensor:
     """``-x``."""
-    return Neg.apply(x)
+    return Neg.apply(as_tensor(x))
 
 
 def pow(base: Any, exponent: Any) -> Tensor:
@@ -275,6 +275,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     if x.data.dtype is dtype:
         return x
     dtype = np.dtype(dtype)

@@ -144,6 +144,7 @@ def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tenso
     """Limit values to ``[min, max]`` (either bound may be None). Also called ``clamp``."""
     if min is None and max is None:
         raise ValueError("clip() needs at least one of min and max")
+    x = as_tensor(x)
     kind = x.data.dtype.type
     lo = None if min is None else kind(min)
     hi = None if max is None else kind(max)
