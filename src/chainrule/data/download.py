@@ -6,12 +6,18 @@ Nothing in chainrule downloads on its own: :func:`chainrule.data.mnist` only rea
 Integrity is checked on the *decompressed* IDX bytes, never on the ``.gz`` archives: mirrors
 recompress the files (the gzip header holds a timestamp), so archive checksums differ between
 otherwise identical copies, while the decompressed content is the same everywhere.
+
+Nothing a server sends can exhaust memory: the body is read, and inflated, in steps and at most
+``max_bytes`` of each (256 MiB by default; the largest MNIST file is 47 MB), so an endless
+response or a gzip bomb is refused once it passes the bound. A file already in the folder is
+read only if it is a regular file (a named pipe there would block the check forever).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import zlib
 from collections.abc import Iterable, Mapping
@@ -44,6 +50,9 @@ MNIST_SHA256: dict[str, str | None] = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most bytes :func:`download_mnist` accepts per file, as sent and once decompressed.
+MAX_DOWNLOAD_BYTES = 256 << 20
+_STEP = 1 << 20
 
 
 class DownloadError(OSError):
@@ -70,6 +79,7 @@ def download_mnist(
     files: Iterable[str] = MNIST_FILES,
     checksums: Mapping[str, str | None] | None = None,
     timeout: float = 60.0,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
 ) -> Path:
     """Download MNIST's IDX files (decompressed) into ``root``, verifying each one's SHA-256.
 
@@ -95,6 +105,9 @@ def download_mnist(
         Defaults to :data:`MNIST_SHA256`. A file without a known checksum is refused.
     timeout : float
         Seconds to wait on the network for each request.
+    max_bytes : int
+        The most bytes accepted per file, as sent and once decompressed
+        (:data:`MAX_DOWNLOAD_BYTES`, 256 MiB); a larger response is refused, not stored.
 
     Returns
     -------
@@ -108,7 +121,8 @@ def download_mnist(
     ChecksumError
         A download's (or an existing file's) SHA-256 differs from the expected one.
     DownloadError
-        HTTP error (e.g. 404), unreachable server, or a truncated transfer.
+        HTTP error (e.g. 404), unreachable server, a truncated transfer, a response over
+        ``max_bytes``, or an existing file in ``root`` that is not a regular file.
     """
     folder = Path(root) if root is not None else default_cache_dir()
     names = [files] if isinstance(files, str) else list(files)
@@ -117,25 +131,12 @@ def download_mnist(
 
     # Check what is already there before touching the network, so a bad file stops the run
     # before it has downloaded anything.
-    missing = []
-    for name in names:
-        path = folder / name
-        if not path.exists():
-            missing.append(name)
-            continue
-        actual = _sha256_of_file(path)
-        if actual != expected[name]:
-            raise ChecksumError(
-                f"{path} already exists but its SHA-256 is {actual}, not the expected "
-                f"{expected[name]}; it was left untouched. Delete it to download it again, "
-                "or choose another root."
-            )
-
+    missing = [name for name in names if not _already_there(folder / name, expected[name])]
     if missing:
         folder.mkdir(parents=True, exist_ok=True)
     for name in missing:
         url = f"{base_url.rstrip('/')}/{name}.gz"
-        data = _decompress(_fetch(url, timeout), url)
+        data = _decompress(_fetch(url, timeout, max_bytes), url, max_bytes)
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected[name]:
             raise ChecksumError(
@@ -144,6 +145,20 @@ def download_mnist(
             )
         atomic.write_bytes(folder / name, data)
     return folder
+
+
+def _already_there(path: Path, expected: str) -> bool:
+    """Whether ``path`` holds the right file; ChecksumError if it holds another one."""
+    if not path.exists():
+        return False
+    actual = _sha256_of_file(path)
+    if actual != expected:
+        raise ChecksumError(
+            f"{path} already exists but its SHA-256 is {actual}, not the expected "
+            f"{expected}; it was left untouched. Delete it to download it again, "
+            "or choose another root."
+        )
+    return True
 
 
 def _expected_checksum(table: Mapping[str, str | None], name: str) -> str:
@@ -156,8 +171,9 @@ def _expected_checksum(table: Mapping[str, str | None], name: str) -> str:
     return value.lower()
 
 
-def _fetch(url: str, timeout: float) -> bytes:
-    """The whole body at ``url``; DownloadError on HTTP errors and short transfers."""
+def _fetch(url: str, timeout: float, max_bytes: int) -> bytes:
+    """The whole body at ``url``; DownloadError on HTTP errors, short transfers and bodies over
+    ``max_bytes`` (read in steps, so an endless body stops at the bound)."""
     # Imported here: urllib and http.client cost more at startup than all of chainrule's ops.
     import http.client
     import urllib.error
@@ -166,7 +182,7 @@ def _fetch(url: str, timeout: float) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
-            body = response.read()
+            body = _read_bounded(response, max_bytes, url, "the response")
     except urllib.error.HTTPError as error:
         error.close()  # it holds the open response; left open it leaks a socket
         raise DownloadError(f"{url}: HTTP {error.code} {error.reason}") from error
@@ -187,11 +203,26 @@ def _fetch(url: str, timeout: float) -> bytes:
     return body
 
 
-def _decompress(body: bytes, url: str) -> bytes:
+def _read_bounded(stream: io.BufferedIOBase, max_bytes: int, url: str, what: str) -> bytes:
+    """All of ``stream``, read in steps; DownloadError once it passes ``max_bytes``."""
+    chunks, total = [], 0
+    while chunk := stream.read(min(_STEP, max_bytes + 1 - total)):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise DownloadError(
+                f"{url}: {what} is larger than {max_bytes} bytes; refused (pass max_bytes= to "
+                "allow more)"
+            )
+    return b"".join(chunks)
+
+
+def _decompress(body: bytes, url: str, max_bytes: int) -> bytes:
     if not body.startswith(_GZIP_MAGIC):
         return body  # served uncompressed; the checksum decides whether it is right
     try:
-        return gzip.decompress(body)
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            return _read_bounded(stream, max_bytes, url, "the decompressed file")
     except EOFError as error:
         raise DownloadError(
             f"{url}: truncated download: the gzip stream ends early ({len(body)} bytes received)"
@@ -202,7 +233,7 @@ def _decompress(body: bytes, url: str) -> bytes:
 
 def _sha256_of_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with atomic.open_regular(path, DownloadError) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

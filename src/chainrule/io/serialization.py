@@ -9,16 +9,31 @@ arrays and load back as ndarrays.
 
 Formats
 -------
-``.npz`` (the default, for any suffix but ``.safetensors``)
+The name chooses the format: a path must end in ``.npz`` or ``.safetensors`` (any case);
+``save`` refuses any other suffix rather than write an npz under a name that says otherwise.
+
+``.npz``
     A zip of ``.npy`` entries, one per array, plus ``__chainrule__``: a uint8 array holding UTF-8
     JSON with the format marker, the version, the tree (arrays replaced by references to their
     entry) and every entry's dtype, shape and CRC-32. Entries are named by their place in the tree
     (``'0.weight'``, ``'optimizer/state/0/exp_avg'``), so ``numpy.load(path)`` reads them too.
-    Files are read with ``numpy.load(..., allow_pickle=False)``: an object array, or a pickle
+    Entries are stored uncompressed. No pickle is ever read: an object array, or a pickle
     dressed as ``.npz``, is refused, never unpickled.
-``.safetensors`` (needs ``pip install "chainrule[safetensors]"``)
+``.safetensors`` (writing needs ``pip install "chainrule[safetensors]"``; reading does not)
     The arrays under the same names, and the JSON tree in the header's ``__metadata__``. A
     safetensors file written elsewhere (no chainrule metadata) loads as a flat state dict.
+
+Loading is bounded: nothing a file says makes ``load`` use much more memory than the file's own
+size, or read forever. Only regular files are opened (``/dev/zero`` or a named pipe is refused
+before anything is read). In an ``.npz``, the zip directory is checked first (entries inside the
+file, not overlapping, none compressed or encrypted: a compressed entry could inflate to any
+size, and chainrule never writes one), then the metadata, then each entry's npy header against
+the metadata and the directory; only then is the entry's data read, straight into an array of
+that size. An entry the metadata does not list is refused without being read. In a
+``.safetensors`` file, the header length is bounded (100 MB, and the file's size) and every
+tensor's offsets must lie inside the file, agree with its dtype and shape and not overlap.
+Loading an ordinary file needs about its size in memory (arrays are read in place, and CRCs
+are computed on the arrays themselves, without a copy).
 
 Writes are atomic: the file is written to a temporary file in the same directory, flushed,
 ``fsync``-ed and renamed over ``path``, so a crash, a full disk or a kill at any moment leaves
@@ -74,10 +89,12 @@ def save(obj: Any, path: PathLike, *, format: str | None = None) -> None:
         The directory must exist. An existing file is replaced only once the new one is
         completely on disk.
     format : {'npz', 'safetensors'}, optional
-        By default ``'safetensors'`` for a ``.safetensors`` suffix and ``'npz'`` otherwise.
+        The format is the suffix's; ``format`` may say it again but never contradict it.
 
     Raises
     ------
+    ValueError
+        ``path`` does not end in ``.npz`` or ``.safetensors``, or ``format`` contradicts it.
     TypeError
         ``obj`` holds something that is not plain data (the message gives its place).
     ImportError
@@ -113,6 +130,8 @@ def load(path: PathLike) -> Any:
     ChainruleFormatError
         The file is empty, truncated or corrupted, is a pickle or holds pickled data, or is not
         a chainrule file (e.g. an ``.npz`` from ``numpy.savez``); the message says which.
+        A path that is not a regular file (a device, a named pipe, a directory) is refused
+        before anything is read.
     FileNotFoundError, PermissionError
         As for ``open``.
     """
