@@ -67,7 +67,7 @@ def test_train_digits_defaults_give_a_good_model(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--data", "cifar"], "invalid choice: 'cifar'"),
+        (["train", "--data", "cifar"], "unknown dataset 'cifar'; choose one of: xor, moons"),
         (
             ["train", "--data", "xor", "--optimizer", "lbfgs"],
             "unknown optimizer 'lbfgs'; choose one of: sgd, adam, adamw, rmsprop, adagrad",

@@ -13,11 +13,20 @@ from typing import Any
 import numpy as np
 
 from chainrule import nn
+from chainrule.cli.errors import UsageError
+from chainrule.cli.options import parse_hidden
 from chainrule.cli.registry import (
     DEFAULTS,
     EXPLAIN_ACTIVATIONS,
     EXPLAIN_DATASETS,
+    EXPLAIN_DEFAULT_DATA,
+    EXPLAIN_DEFAULT_LR,
+    EXPLAIN_FALLBACK_ACTIVATION,
+    EXPLAIN_FALLBACK_LOSS,
     EXPLAIN_LOSSES,
+    EXPLAIN_LR,
+    LOSSES_INFO,
+    loss_mismatch,
 )
 from chainrule.cli.train import build_mlp, load_dataset
 from chainrule.learn.explanation import Explanation, explain
@@ -33,18 +42,23 @@ def build_problem(
         raise ValueError(f"unknown dataset {data!r}; choose one of: {', '.join(EXPLAIN_DATASETS)}")
     defaults = DEFAULTS[data]
     task = load_dataset(data, seed=seed)
-    hidden = hidden if hidden is not None else [int(w) for w in defaults.hidden.split(",")]
+    hidden = hidden if hidden is not None else parse_hidden(defaults.hidden)
     activation = activation or (
-        defaults.activation if defaults.activation in EXPLAIN_ACTIVATIONS else "relu"
+        defaults.activation
+        if defaults.activation in EXPLAIN_ACTIVATIONS
+        else EXPLAIN_FALLBACK_ACTIVATION
     )
-    loss = loss or (defaults.loss if defaults.loss in EXPLAIN_LOSSES else "mse")
+    loss = loss or (defaults.loss if defaults.loss in EXPLAIN_LOSSES else EXPLAIN_FALLBACK_LOSS)
     for name, value, valid in (
         ("activation", activation, EXPLAIN_ACTIVATIONS),
         ("loss", loss, EXPLAIN_LOSSES),
     ):
         if value not in valid:
             raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(valid)}")
-    y, n_out, output = _targets(task, loss, data)
+    problem = loss_mismatch(loss, data)
+    if problem:
+        raise ValueError(problem)
+    y, n_out, output = _targets(task, loss)
     manual_seed(seed)  # the same initial weights as `chainrule train --seed SEED`
     model = build_mlp(task.x.shape[1], hidden, n_out, activation).double()
     if output is not None:
@@ -52,18 +66,15 @@ def build_problem(
     return model, task.x.astype(np.float64), y, loss
 
 
-def _targets(task: Any, loss: str, data: str) -> tuple[np.ndarray, int, nn.Module | None]:
-    """Targets shaped for ``loss``, the number of outputs, and the output activation (if any)."""
+def _targets(task: Any, loss: str) -> tuple[np.ndarray, int, nn.Module | None]:
+    """Targets shaped for ``loss`` (which fits the task: see ``loss_mismatch``), the number of
+    outputs, and the output activation (if any)."""
     if task.classes == 0:
-        if loss in ("bce", "cross_entropy"):
-            raise ValueError(f"--loss {loss} needs a classification dataset; {data} is regression")
         return task.y.astype(np.float64), task.y.shape[1], None
-    if loss == "cross_entropy":
+    if LOSSES_INFO[loss].targets == "index":
         return task.y, task.classes, None
     if task.classes == 2:  # one sigmoid unit, as in the article
         return task.y.astype(np.float64).reshape(-1, 1), 1, nn.Sigmoid()
-    if loss == "bce":
-        raise ValueError(f"--loss bce needs two classes; {data} has {task.classes}")
     return np.eye(task.classes)[task.y], task.classes, nn.Sigmoid()
 
 
@@ -80,10 +91,10 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--data",
-        default="xor",
+        default=EXPLAIN_DEFAULT_DATA,
         choices=EXPLAIN_DATASETS,
         metavar="NAME",
-        help=f"dataset: {', '.join(EXPLAIN_DATASETS)} (default xor)",
+        help=f"dataset: {', '.join(EXPLAIN_DATASETS)} (default {EXPLAIN_DEFAULT_DATA})",
     )
     p.add_argument("--hidden", default=None, help="hidden widths, comma-separated, e.g. 4 or 8,8")
     p.add_argument(
@@ -101,7 +112,13 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"loss: {', '.join(EXPLAIN_LOSSES)}",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for data and initial weights")
-    p.add_argument("--lr", type=float, default=None, help="learning rate η (xor: 3, else 0.1)")
+    special = ", ".join(f"{name}: {lr:g}" for name, lr in EXPLAIN_LR.items())
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help=f"learning rate η (default: {special}, else {EXPLAIN_DEFAULT_LR:g})",
+    )
     p.add_argument("--step", type=int, default=1, help="explain the N-th step of training")
     p.add_argument("--batch-size", type=int, default=64, help="samples per step")
     p.add_argument("--graph", action="store_true", help="also walk the autograd graph node by node")
@@ -116,15 +133,11 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def explain_from_args(args: argparse.Namespace) -> Explanation:
     """Validate the parsed options, build the problem and explain the step."""
-    hidden = None
-    if args.hidden is not None:
-        hidden = [int(w) for w in args.hidden.split(",") if w.strip()]
-        if any(w <= 0 for w in hidden):
-            raise ValueError(f"--hidden widths must be positive; got {args.hidden!r}")
+    hidden = parse_hidden(args.hidden) if args.hidden is not None else None
     if args.step < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
         raise ValueError("--step, --batch-size and --lr must be positive")
     model, x, y, loss = build_problem(args.data, hidden, args.activation, args.loss, args.seed)
-    lr = args.lr if args.lr is not None else (3.0 if args.data == "xor" else 0.1)
+    lr = args.lr if args.lr is not None else EXPLAIN_LR.get(args.data, EXPLAIN_DEFAULT_LR)
     return explain(
         model,
         x,
@@ -144,7 +157,7 @@ def run_explain(args: argparse.Namespace) -> int:
     """Run ``chainrule explain`` with parsed arguments; returns the exit status."""
     try:
         result = explain_from_args(args)
-    except (ValueError, ImportError) as err:
+    except (UsageError, ValueError, ImportError) as err:
         print(f"chainrule explain: error: {err}", file=sys.stderr)
         return 2
     print(result)

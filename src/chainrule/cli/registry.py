@@ -1,15 +1,51 @@
 """The one list of what the ``chainrule`` command knows: datasets, models, activations, losses
-and optimizers.
+and optimizers, with what each dataset needs installed and how it is loaded.
 
-The parser's choices, ``chainrule train`` and ``chainrule explain`` all read these tables, so a
-name added here is offered, validated and built everywhere at once.
+The parser's help and choices, the option validation, ``chainrule train`` and ``chainrule
+explain`` all read these tables, so a name added here is offered, validated and built everywhere
+at once. Nothing else in ``cli/`` spells out a dataset, loss, activation or optimizer name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
-from chainrule import nn, optim
+import numpy as np
+
+from chainrule import data, nn, optim
+from chainrule.cli.errors import PrerequisiteError
+from chainrule.learn import classic
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An optional package a feature needs: its import name and the chainrule extra that
+    installs it."""
+
+    module: str
+    package: str
+    extra: str
+
+    def install_hint(self) -> str:
+        """The command that installs it."""
+        return f'pip install "chainrule[{self.extra}]" (or pip install {self.package})'
+
+
+class Loaded(NamedTuple):
+    """A dataset's arrays as its loader returns them; test arrays only where a test split
+    exists."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+#: ``loader(seed, data_dir)``; ``data_dir`` matters for datasets read from files only.
+Loader = Callable[[int, "Path | None"], Loaded]
 
 
 @dataclass(frozen=True)
@@ -28,30 +64,109 @@ class Defaults:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A built-in dataset: its number of classes (0 for regression), its training defaults, and
-    its image shape (H, W) when its rows are images."""
+    """A built-in dataset: its number of classes (0 for regression), its training defaults, its
+    loader, its image shape (H, W) when its rows are images, and the packages it needs."""
 
     classes: int
     defaults: Defaults
+    load: Loader
     image_shape: tuple[int, int] | None = None
+    requires: tuple[Requirement, ...] = ()
+
+
+SCIKIT_LEARN = Requirement("sklearn", "scikit-learn", "datasets")
+MATPLOTLIB = Requirement("matplotlib", "matplotlib", "plot")
+#: What ``chainrule train --plots DIR`` needs.
+PLOTS_REQUIRE = (MATPLOTLIB,)
+
+
+# ----- loaders ---------------------------------------------------------------------------------
+# Each fixes the sample count and noise that the dataset's defaults were tuned on.
+def _xor(seed: int, data_dir: Path | None) -> Loaded:
+    x, y = data.xor()
+    return Loaded(x, y[:, 0].astype(np.int64))
+
+
+def _toy(make: Callable[..., tuple[np.ndarray, np.ndarray]], **kwargs: object) -> Loader:
+    def load(seed: int, data_dir: Path | None) -> Loaded:
+        return Loaded(*make(generator=np.random.default_rng(seed), **kwargs))
+
+    return load
+
+
+def _digits(seed: int, data_dir: Path | None) -> Loaded:
+    return Loaded(*data.digits())
+
+
+def _mnist(seed: int, data_dir: Path | None) -> Loaded:
+    """The 60,000 training digits (or the 5,000-digit CSV subset) and the 10,000 test digits."""
+    root = data_dir if data_dir is not None else data.default_cache_dir()
+    try:
+        x, y = data.mnist(root, train=True, flatten=True)
+    except FileNotFoundError:
+        try:
+            x, y = data.mnist_5k(root, flatten=True)
+        except FileNotFoundError:
+            raise PrerequisiteError(mnist_missing(root, "training")) from None
+    try:
+        x_test, y_test = data.mnist(root, train=False, flatten=True)
+    except FileNotFoundError:
+        raise PrerequisiteError(mnist_missing(root, "test")) from None
+    return Loaded(x, y, x_test, y_test)
+
+
+def mnist_missing(root: Path, split: str) -> str:
+    """One line saying which MNIST files were looked for in ``root`` and how to get them."""
+    prefix = "train" if split == "training" else "t10k"
+    wanted = " and ".join(f"{n}[.gz]" for n in data.MNIST_FILES if n.startswith(prefix))
+    if split == "training":
+        wanted += " (or the 5,000-digit CSV subset mnist_5k.csv[.gz])"
+    return (
+        f"--data mnist: no MNIST {split} set in {root}: looked for {wanted}. Put the files "
+        "there or pass --data-dir DIR; download them once with: python -c "
+        f"\"from chainrule.data import download_mnist; download_mnist('{root}')\""
+    )
 
 
 DATASETS_INFO: dict[str, DatasetInfo] = {
-    "xor": DatasetInfo(2, Defaults("4", "sigmoid", "bce", "sgd", 3.0, 1000, 4, 0.0)),
-    "moons": DatasetInfo(2, Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2)),
+    "xor": DatasetInfo(2, Defaults("4", "sigmoid", "bce", "sgd", 3.0, 1000, 4, 0.0), _xor),
+    "moons": DatasetInfo(
+        2,
+        Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2),
+        _toy(data.moons, n_samples=1000, noise=0.2),
+    ),
     "circles": DatasetInfo(
-        2, Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2)
+        2,
+        Defaults("32,32", "relu", "cross_entropy", "adam", 1e-2, 60, 32, 0.2),
+        _toy(data.circles, n_samples=1000, noise=0.08),
     ),
     "spirals": DatasetInfo(
-        3, Defaults("64,64", "relu", "cross_entropy", "adam", 1e-2, 150, 32, 0.2)
+        3,
+        Defaults("64,64", "relu", "cross_entropy", "adam", 1e-2, 150, 32, 0.2),
+        _toy(data.spirals, n_samples=1500, noise=0.05, arms=3),
     ),
-    "blobs": DatasetInfo(4, Defaults("16", "relu", "cross_entropy", "adam", 1e-2, 30, 32, 0.2)),
-    "sine": DatasetInfo(0, Defaults("64,64", "tanh", "mse", "adam", 1e-2, 200, 32, 0.2)),
+    "blobs": DatasetInfo(
+        4,
+        Defaults("16", "relu", "cross_entropy", "adam", 1e-2, 30, 32, 0.2),
+        _toy(data.blobs, n_samples=1000, centers=4),
+    ),
+    "sine": DatasetInfo(
+        0,
+        Defaults("64,64", "tanh", "mse", "adam", 1e-2, 200, 32, 0.2),
+        _toy(data.sine, n_samples=1000, noise=0.05),
+    ),
     "digits": DatasetInfo(
-        10, Defaults("64", "relu", "cross_entropy", "adam", 1e-3, 40, 32, 0.2), (8, 8)
+        10,
+        Defaults("64", "relu", "cross_entropy", "adam", 1e-3, 40, 32, 0.2),
+        _digits,
+        (8, 8),
+        (SCIKIT_LEARN,),
     ),
     "mnist": DatasetInfo(
-        10, Defaults("256,128", "relu", "cross_entropy", "adam", 1e-3, 10, 64, 0.1), (28, 28)
+        10,
+        Defaults("256,128", "relu", "cross_entropy", "adam", 1e-3, 10, 64, 0.1),
+        _mnist,
+        (28, 28),
     ),
 }
 
@@ -64,15 +179,30 @@ ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
     "softplus": nn.Softplus,
 }
-#: Loss name → module as ``chainrule train`` uses it (bce trains on logits, so it is the
-#: logits form; ``chainrule explain`` puts a sigmoid on the output and uses ``EXPLAIN_LOSSES``).
-LOSS_MODULES: dict[str, type[nn.Module]] = {
-    "cross_entropy": nn.CrossEntropyLoss,
-    "bce": nn.BCEWithLogitsLoss,
-    "mse": nn.MSELoss,
-    "l1": nn.L1Loss,
-    "huber": nn.HuberLoss,
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """A loss as ``chainrule train`` uses it, and the targets it takes on a classification
+    dataset: ``"index"`` (class indices), ``"binary"`` (one 0/1 column, two classes only) or
+    ``"one_hot"`` (rows of 0/1 per class; these losses also train regressions)."""
+
+    module: type[nn.Module]
+    targets: str
+
+
+#: bce trains on logits, so it is the logits form; ``chainrule explain`` puts a sigmoid on the
+#: output and uses :mod:`chainrule.learn.explanation`'s own loss modules.
+LOSSES_INFO: dict[str, LossInfo] = {
+    "cross_entropy": LossInfo(nn.CrossEntropyLoss, "index"),
+    "bce": LossInfo(nn.BCEWithLogitsLoss, "binary"),
+    "mse": LossInfo(nn.MSELoss, "one_hot"),
+    "l1": LossInfo(nn.L1Loss, "one_hot"),
+    "huber": LossInfo(nn.HuberLoss, "one_hot"),
 }
+LOSS_MODULES = {name: info.module for name, info in LOSSES_INFO.items()}
+#: Losses that need class labels (they cannot train a regression).
+CLASSIFICATION_LOSSES = tuple(n for n, i in LOSSES_INFO.items() if i.targets != "one_hot")
 OPTIMIZER_CLASSES: dict[str, type[optim.Optimizer]] = {
     "sgd": optim.SGD,
     "adam": optim.Adam,
@@ -80,11 +210,13 @@ OPTIMIZER_CLASSES: dict[str, type[optim.Optimizer]] = {
     "rmsprop": optim.RMSprop,
     "adagrad": optim.Adagrad,
 }
-MODELS = ("mlp", "cnn")
+#: The MLP, and the CNN for image datasets (``chainrule.cli.train.build_mlp``, ``build_cnn``).
+DEFAULT_MODEL, IMAGE_MODEL = "mlp", "cnn"
+MODELS = (DEFAULT_MODEL, IMAGE_MODEL)
 
 DATASETS = tuple(DATASETS_INFO)
 ACTIVATIONS = tuple(ACTIVATION_MODULES)
-LOSSES = tuple(LOSS_MODULES)
+LOSSES = tuple(LOSSES_INFO)
 OPTIMIZERS = tuple(OPTIMIZER_CLASSES)
 DEFAULTS = {name: info.defaults for name, info in DATASETS_INFO.items()}
 CLASSES = {name: info.classes for name, info in DATASETS_INFO.items()}
@@ -95,5 +227,27 @@ IMAGE_DATASETS = tuple(IMAGE_SHAPES)
 #: What ``chainrule explain`` can show with the article's δ-rule: the activations and losses
 #: that :mod:`chainrule.learn.classic` has a rule for, and the datasets small enough to print.
 EXPLAIN_DATASETS = tuple(name for name in DATASETS if name != "mnist")
-EXPLAIN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
-EXPLAIN_LOSSES = ("bce", "cross_entropy", "mse", "l1")
+EXPLAIN_ACTIVATIONS = tuple(a for a in classic.ACTIVATIONS if a in ACTIVATION_MODULES)
+EXPLAIN_LOSSES = tuple(loss for loss in classic.LOSSES if loss in LOSS_MODULES)
+#: ``chainrule explain`` with no options: the article's XOR network and its learning rate.
+EXPLAIN_DEFAULT_DATA = "xor"
+EXPLAIN_LR = {"xor": 3.0}
+EXPLAIN_DEFAULT_LR = 0.1
+#: Used when the dataset's ``train`` default has no δ-rule in :mod:`chainrule.learn.classic`.
+EXPLAIN_FALLBACK_ACTIVATION, EXPLAIN_FALLBACK_LOSS = "relu", "mse"
+
+
+def loss_mismatch(loss: str, dataset: str) -> str | None:
+    """Why ``loss`` cannot train on ``dataset`` (None when it can): the one statement of the
+    rule, so ``train``'s validation and ``explain`` word it alike."""
+    classes, targets = CLASSES[dataset], LOSSES_INFO[loss].targets
+    if classes == 0 and loss in CLASSIFICATION_LOSSES:
+        others = ", ".join(n for n in LOSSES if n not in CLASSIFICATION_LOSSES)
+        return (
+            f"--loss {loss} needs a classification dataset; {dataset} is a regression "
+            f"(use one of: {others})"
+        )
+    if targets == "binary" and classes != 2:
+        index = ", ".join(n for n, i in LOSSES_INFO.items() if i.targets == "index")
+        return f"--loss {loss} needs two classes; {dataset} has {classes} (use {index})"
+    return None

@@ -1,24 +1,47 @@
 """What ``chainrule train`` does: load a built-in dataset, build an MLP or CNN, fit it, save it.
 
 Each step is a plain function so that examples and tests can reuse it: :func:`load_dataset`,
-:func:`build_mlp`, :func:`build_cnn`, :func:`build_loss`, :func:`build_optimizer`, and
-:func:`train_command`, which runs them in order from the command line's options.
+:func:`build_mlp`, :func:`build_cnn`, :func:`build_loss`, :func:`build_optimizer`; then
+:func:`prepare` (everything before the first step of training) and :func:`execute` (training
+and its outputs), which :func:`train_command` runs in order and :func:`run_train` runs for the
+command line, with options, prerequisites and Ctrl-C handled.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chainrule import data, nn, optim
-from chainrule.cli.registry import ACTIVATION_MODULES, IMAGE_SHAPES, LOSS_MODULES, OPTIMIZER_CLASSES
+from chainrule import nn, optim
+from chainrule.cli.errors import EXIT_FAILED, EXIT_OK, Interrupted, UsageError
+from chainrule.cli.options import fresh_options, resumed_options
+from chainrule.cli.prerequisites import check_prerequisites
+from chainrule.cli.registry import (
+    ACTIVATION_MODULES,
+    DATASETS_INFO,
+    IMAGE_MODEL,
+    IMAGE_SHAPES,
+    LOSSES_INFO,
+    OPTIMIZER_CLASSES,
+    loss_mismatch,
+)
+from chainrule.cli.rundir import check_checkpoint
 from chainrule.io import atomic, save
 from chainrule.random import manual_seed
-from chainrule.training import evaluate, fit
+from chainrule.training import History, evaluate, fit
+from chainrule.training.checkpoint import checkpoint_path
 from chainrule.training.monitor import GradientMonitor
+
+#: What a started run may fail with; reported as its message, exit 1, never a traceback.
+TRAINING_ERRORS = (ValueError, TypeError, RuntimeError, OSError, ImportError)
 
 
 class Task:
@@ -43,31 +66,11 @@ class Task:
 
 def load_dataset(name: str, data_dir: Path | None = None, seed: int = 0) -> Task:
     """The built-in dataset ``name`` as a :class:`Task` (MNIST reads ``data_dir``)."""
-    gen = np.random.default_rng(seed)
-    if name == "xor":
-        x, y = data.xor()
-        return Task(name, x, y[:, 0].astype(np.int64), 2)
-    if name == "moons":
-        return Task(name, *data.moons(1000, noise=0.2, generator=gen), 2)
-    if name == "circles":
-        return Task(name, *data.circles(1000, noise=0.08, generator=gen), 2)
-    if name == "spirals":
-        return Task(name, *data.spirals(1500, noise=0.05, arms=3, generator=gen), 3)
-    if name == "blobs":
-        return Task(name, *data.blobs(1000, centers=4, generator=gen), 4)
-    if name == "sine":
-        return Task(name, *data.sine(1000, noise=0.05, generator=gen), 0)
-    if name == "digits":
-        return Task(name, *data.digits(), 10)
-    if name == "mnist":
-        root = data_dir if data_dir is not None else data.default_cache_dir()
-        try:
-            x, y = data.mnist(root, train=True, flatten=True)
-        except FileNotFoundError:
-            x, y = data.mnist_5k(root, flatten=True)  # the 5,000-digit training subset
-        x_test, y_test = data.mnist(root, train=False, flatten=True)
-        return Task(name, x, y, 10, x_test, y_test)
-    raise ValueError(f"unknown dataset {name!r}")
+    if name not in DATASETS_INFO:
+        raise ValueError(f"unknown dataset {name!r}")
+    info = DATASETS_INFO[name]
+    loaded = info.load(seed, data_dir)
+    return Task(name, loaded.x, loaded.y, info.classes, loaded.x_test, loaded.y_test)
 
 
 def build_mlp(n_in: int, hidden: list[int], n_out: int, activation: str) -> nn.Sequential:
@@ -105,21 +108,17 @@ def as_images(x: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
 
 def build_loss(loss: str, task: Task) -> tuple[Any, int, np.ndarray]:
     """The loss module, the number of model outputs, and the targets shaped for that loss."""
+    problem = loss_mismatch(loss, task.name) if task.name in DATASETS_INFO else None
+    if problem:
+        raise ValueError(problem)
+    module, targets = LOSSES_INFO[loss].module, LOSSES_INFO[loss].targets
     if task.classes == 0:
-        if loss in ("cross_entropy", "bce"):
-            raise ValueError(
-                f"--loss {loss} needs a classification dataset; {task.name} is a "
-                "regression (use mse, l1 or huber)"
-            )
-        return LOSS_MODULES[loss](), task.y.shape[1], task.y
-    if loss == "cross_entropy":
-        return LOSS_MODULES[loss](), task.classes, task.y
-    if loss == "bce":
-        if task.classes != 2:
-            raise ValueError(f"--loss bce needs two classes; {task.name} has {task.classes}")
-        return LOSS_MODULES[loss](), 1, task.y.astype(np.float32).reshape(-1, 1)
-    one_hot = np.eye(task.classes, dtype=np.float32)[task.y]
-    return LOSS_MODULES[loss](), task.classes, one_hot
+        return module(), task.y.shape[1], task.y
+    if targets == "index":
+        return module(), task.classes, task.y
+    if targets == "binary":
+        return module(), 1, task.y.astype(np.float32).reshape(-1, 1)
+    return module(), task.classes, np.eye(task.classes, dtype=np.float32)[task.y]
 
 
 def build_optimizer(name: str, model: nn.Module, lr: float) -> optim.Optimizer:
@@ -138,80 +137,225 @@ def split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return (x[train], y[train]), (x[val], y[val])
 
 
-def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbose: int = 1) -> dict:
-    """Run ``chainrule train`` with resolved options; returns the final metrics per split."""
+@dataclass
+class Run:
+    """Everything :func:`prepare` builds and :func:`execute` trains: the options, the data
+    (``train`` and ``val`` as ``(x, targets)`` pairs), the model and what trains it."""
+
+    opts: dict[str, Any]
+    task: Task
+    model: nn.Module
+    loss_fn: Any
+    optimizer: optim.Optimizer
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray] | None
+    description: str
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return ("accuracy",) if self.task.classes else ("mae",)
+
+
+def prepare(opts: dict[str, Any], data_dir: Path | None) -> Run:
+    """Load the data and build the model, loss and optimizer for validated ``opts``."""
     manual_seed(opts["seed"])
     task = load_dataset(opts["data"], data_dir, opts["seed"])
     loss_fn, n_out, targets = build_loss(opts["loss"], task)
-    if opts.get("model", "mlp") == "cnn":
-        if task.name not in IMAGE_SHAPES:
-            raise ValueError(f"--model cnn needs an image dataset; {task.name} is not one")
-        shape = IMAGE_SHAPES[task.name]
-        task.x = as_images(task.x, shape)
-        if task.x_test is not None:
-            task.x_test = as_images(task.x_test, shape)
-        model = build_cnn(shape, n_out, opts["activation"])
-        description = f"CNN 1x{shape[0]}x{shape[1]} conv16-conv32-{n_out}"
-    else:
-        model = build_mlp(task.x.shape[1], opts["hidden"], n_out, opts["activation"])
-        description = f"{task.x.shape[1]}-{'-'.join(map(str, opts['hidden']))}-{n_out}"
+    model, description = _build_model(opts, task, n_out)
     optimizer = build_optimizer(opts["optimizer"], model, opts["lr"])
-    metrics = ("accuracy",) if task.classes else ("mae",)
     train, val = split(task.x, targets, opts["val_split"], opts["seed"])
+    return Run(opts, task, model, loss_fn, optimizer, train, val, description)
+
+
+def _build_model(opts: dict[str, Any], task: Task, n_out: int) -> tuple[nn.Sequential, str]:
+    """The MLP or CNN, and how the header line names it; a CNN reshapes the rows to images."""
+    if opts.get("model") != IMAGE_MODEL:
+        model = build_mlp(task.x.shape[1], opts["hidden"], n_out, opts["activation"])
+        return model, f"{task.x.shape[1]}-{'-'.join(map(str, opts['hidden']))}-{n_out}"
+    if task.name not in IMAGE_SHAPES:
+        raise ValueError(f"--model cnn needs an image dataset; {task.name} is not one")
+    shape = IMAGE_SHAPES[task.name]
+    task.x = as_images(task.x, shape)
+    if task.x_test is not None:
+        task.x_test = as_images(task.x_test, shape)
+    model = build_cnn(shape, n_out, opts["activation"])
+    return model, f"CNN 1x{shape[0]}x{shape[1]} conv16-conv32-{n_out}"
+
+
+def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbose: int = 1) -> dict:
+    """Run ``chainrule train`` with resolved options; returns the final metrics per split.
+
+    Raises :class:`Interrupted` when Ctrl-C stopped training (the checkpoint in ``out`` is
+    saved; the final weights, history and results are not written).
+    """
+    return execute(prepare(opts, data_dir), out, verbose)
+
+
+def execute(run: Run, out: Path, verbose: int = 1) -> dict:
+    """Train a prepared run, checkpointing into ``out``, then evaluate and save it."""
+    opts = run.opts
+    if opts.get("resume"):
+        _check_resumable(run, out)
     if verbose:
-        print(
-            f"chainrule train: {task.name}, {len(train[0])} training samples"
-            + (f", {len(val[0])} validation" if val else "")
-            + f"; model {description} "
-            f"{opts['activation']}, {opts['loss']}, {opts['optimizer']} lr={opts['lr']}"
-        )
+        print(_header(run))
     # The options first, so that `chainrule train --resume OUT` can rebuild the same run.
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "config.json", opts)
+    _write_json(out / "config.json", _config(opts))
     monitor = GradientMonitor(warn=False) if opts.get("monitor") else None
     history = fit(
-        model,
-        loss_fn,
-        optimizer,
-        train,
+        run.model,
+        run.loss_fn,
+        run.optimizer,
+        run.train,
         epochs=opts["epochs"],
         batch_size=opts["batch_size"],
-        validation=val,
-        metrics=metrics,
+        validation=run.val,
+        metrics=run.metrics,
         callbacks=[monitor] if monitor is not None else (),
         checkpoint=out,
         resume=bool(opts.get("resume")),
         verbose=2 if verbose and opts["epochs"] > 100 else verbose,
     )
+    if history.stopped_early == "interrupted":
+        raise Interrupted(interrupted_message(history, opts["epochs"], out))
+    return _finish(run, history, monitor, out)
+
+
+def _check_resumable(run: Run, out: Path) -> None:
+    done = check_checkpoint(out, run.model, run.optimizer)
+    if done is not None and done > run.opts["epochs"]:
+        raise UsageError(
+            f"--resume {out}: the run has done {done} epochs already; --epochs {run.opts['epochs']}"
+            f" would end it before that (give --epochs {done} or more)"
+        )
+
+
+def interrupted_message(history: History, epochs: int, out: Path) -> str:
+    """What Ctrl-C left: where training stopped and how to go on."""
+    epoch = history.epoch[-1] if history.epoch else 0
+    return (
+        f"interrupted at epoch {epoch}/{epochs}; checkpoint saved; continue with "
+        f"`chainrule train --resume {shlex.quote(str(out))}`"
+    )
+
+
+def _header(run: Run) -> str:
+    opts, task = run.opts, run.task
+    return (
+        f"chainrule train: {task.name}, {len(run.train[0])} training samples"
+        + (f", {len(run.val[0])} validation" if run.val else "")
+        + f"; model {run.description} "
+        f"{opts['activation']}, {opts['loss']}, {opts['optimizer']} lr={opts['lr']}"
+    )
+
+
+def _finish(run: Run, history: History, monitor: Any, out: Path) -> dict:
+    """After the last epoch: the report, the results table, the pictures and the files."""
     if monitor is not None:
         print("gradient health per layer (last epoch):\n" + monitor.report())
-    results = {"train": evaluate(model, loss_fn, train, metrics=metrics)}
-    if val is not None:
-        results["validation"] = evaluate(model, loss_fn, val, metrics=metrics)
-    if task.x_test is not None:
-        _, _, test_targets = build_loss(
-            opts["loss"], Task(task.name, task.x_test, task.y_test, task.classes)
-        )
-        results["test"] = evaluate(model, loss_fn, (task.x_test, test_targets), metrics=metrics)
+    results = _evaluate(run)
     print(_table(results))
-    if opts.get("plots"):
-        from chainrule.learn.plots import save_all  # matplotlib only when pictures are asked for
-
-        is_image_mlp = task.name in IMAGE_SHAPES and opts.get("model", "mlp") == "mlp"
-        paths = save_all(
-            opts["plots"],
-            history=history,
-            model=model,
-            x=train[0][:2000],
-            y=train[1][:2000] if task.classes else None,
-            monitor=monitor,
-            image_shape=IMAGE_SHAPES[task.name] if is_image_mlp else None,
-        )
-        print("pictures: " + ", ".join(str(p) for p in paths))
-    save(model.state_dict(), out / "weights.npz")
+    if run.opts.get("plots"):
+        _save_plots(run, history, monitor)
+    save(run.model.state_dict(), out / "weights.npz")
     _write_json(out / "history.json", history.to_dict())
-    _write_json(out / "config.json", {**opts, "results": results})
+    _write_json(out / "config.json", {**_config(run.opts), "results": results})
     return results
+
+
+def _evaluate(run: Run) -> dict[str, dict[str, float]]:
+    task, metrics = run.task, run.metrics
+    results = {"train": evaluate(run.model, run.loss_fn, run.train, metrics=metrics)}
+    if run.val is not None:
+        results["validation"] = evaluate(run.model, run.loss_fn, run.val, metrics=metrics)
+    if task.x_test is not None:
+        test = Task(task.name, task.x_test, task.y_test, task.classes)
+        _, _, targets = build_loss(run.opts["loss"], test)
+        results["test"] = evaluate(run.model, run.loss_fn, (task.x_test, targets), metrics=metrics)
+    return results
+
+
+def _save_plots(run: Run, history: History, monitor: Any) -> None:
+    from chainrule.learn.plots import save_all  # matplotlib only when pictures are asked for
+
+    name = run.task.name
+    is_image_mlp = name in IMAGE_SHAPES and run.opts.get("model") != IMAGE_MODEL
+    paths = save_all(
+        run.opts["plots"],
+        history=history,
+        model=run.model,
+        x=run.train[0][:2000],
+        y=run.train[1][:2000] if run.task.classes else None,
+        monitor=monitor,
+        image_shape=IMAGE_SHAPES[name] if is_image_mlp else None,
+    )
+    print("pictures: " + ", ".join(str(p) for p in paths))
+
+
+# ----- the command line ----------------------------------------------------------------------
+def run_train(args: argparse.Namespace) -> int:
+    """``chainrule train`` with parsed arguments; returns the exit status.
+
+    Usage errors and missing prerequisites raise :class:`UsageError`, Ctrl-C raises
+    :class:`Interrupted`; :func:`chainrule.cli.command.main` reports both in one line.
+    """
+    opts = resumed_options(args) if args.resume is not None else fresh_options(args)
+    if args.show_defaults:
+        print(json.dumps(opts, indent=2))
+        return EXIT_OK
+    out = args.resume or args.out or Path("runs") / opts["data"]
+    check_prerequisites(opts, out)
+    verbose = 0 if args.quiet else 1
+    start = time.perf_counter()
+    try:
+        run = prepare(opts, args.data_dir)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted before training started; nothing was written") from None
+    except TRAINING_ERRORS as err:
+        return _failed(err)
+    return _train_and_report(run, out, verbose, start)
+
+
+def _train_and_report(run: Run, out: Path, verbose: int, start: float) -> int:
+    before = _mtime(checkpoint_path(out))
+    try:
+        execute(run, out, verbose)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
+        raise Interrupted(_stopped_at_once(out, before, bool(run.opts.get("resume")))) from None
+    except TRAINING_ERRORS as err:
+        return _failed(err)
+    if verbose:
+        print(f"done in {time.perf_counter() - start:.1f}s; saved to {out}/")
+    return EXIT_OK
+
+
+def _stopped_at_once(out: Path, before: int | None, resumed: bool) -> str:
+    """After a Ctrl-C that training could not finish its batch for: is there a checkpoint of
+    this run to go on from (one written now, or the one a resumed run started from)?"""
+    now = _mtime(checkpoint_path(out))
+    if now is not None and (resumed or now != before):
+        return (
+            f"interrupted; stopped at once; the last checkpoint in {out} is kept; continue "
+            f"with `chainrule train --resume {shlex.quote(str(out))}`"
+        )
+    return f"interrupted; stopped at once, before the first checkpoint; nothing to resume in {out}"
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _failed(err: Exception) -> int:
+    print(f"chainrule: {type(err).__name__}: {err}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _config(opts: dict[str, Any]) -> dict[str, Any]:
+    """The options as ``config.json`` keeps them (whether this run was resumed is not one)."""
+    return {k: v for k, v in opts.items() if k != "resume"}
 
 
 def _table(results: dict[str, dict[str, float]]) -> str:
