@@ -40,8 +40,8 @@ except ImportError as exc:  # validate_data is scikit-learn ≥ 1.6
 from chainrule import functional as F
 from chainrule import nn, optim
 from chainrule._tensor import Tensor
+from chainrule.training import NonFiniteLossError, TrainingError, train_step
 from chainrule.training import predict as _predict
-from chainrule.training.loop import TrainingError
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -212,6 +212,37 @@ class _BaseMLP(BaseEstimator):
         first = not hasattr(self, "_model") or not (self.warm_start or incremental)
         X, y = validate_data(self, X, y, reset=first, dtype=_FLOAT_DTYPES, **self._y_checks)
         targets, n_out = self._encode_targets(y, first, classes)
+        self._prepare(X, n_out, first, incremental)
+        dtype = self._linears()[0].weight.dtype
+        X, targets = (
+            X.astype(dtype, copy=False),
+            targets.astype(dtype if targets.dtype.kind == "f" else np.int64, copy=False),
+        )
+        val = None
+        if self.early_stopping and not incremental:
+            train_idx, val_idx = train_test_split(
+                np.arange(len(X)),
+                test_size=self.validation_fraction,
+                random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
+                stratify=y if isinstance(self, ClassifierMixin) else None,
+            )
+            val = (X[val_idx], y[val_idx])
+            X, targets = X[train_idx], targets[train_idx]
+        batch = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
+        stopped = self._train(X, targets, batch, incremental, val)
+        if not stopped and not incremental:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self._model.eval()  # so that model_ used on its own is the inference network
+        return self
+
+    def _prepare(self, X: np.ndarray, n_out: int, first: bool, incremental: bool) -> None:
+        """A new network and fitted attributes on a first fit; a new optimizer unless
+        ``partial_fit`` continues (it keeps the optimizer's moments across calls)."""
         if first:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             self._rng = np.random.default_rng(seed)
@@ -225,28 +256,16 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = -math.inf if self.early_stopping else None
         if self.early_stopping and self.validation_scores_ is None:  # switched on for a warm start
             self.validation_scores_, self.best_validation_score_ = [], -math.inf
-        if first or not incremental:  # partial_fit keeps the optimizer's moments across calls
+        if first or not incremental:
             self._optimizer = self._make_optimizer()
-        dtype = self._linears()[0].weight.dtype
-        X, targets = (
-            X.astype(dtype, copy=False),
-            targets.astype(dtype if targets.dtype.kind == "f" else np.int64, copy=False),
-        )
 
-        early = self.early_stopping and not incremental
-        val = None
-        if early:
-            train_idx, val_idx = train_test_split(
-                np.arange(len(X)),
-                test_size=self.validation_fraction,
-                random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
-                stratify=y if isinstance(self, ClassifierMixin) else None,
-            )
-            val = (X[val_idx], y[val_idx])
-            X, targets = X[train_idx], targets[train_idx]
-        batch = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
-
-        best_state, stale = None, 0
+    def _train(
+        self, X: np.ndarray, targets: np.ndarray, batch: int, incremental: bool, val: Any
+    ) -> bool:
+        """Epochs until ``max_iter`` (one for ``partial_fit``) or until the score stops
+        improving; returns whether it stopped for that. With ``val`` (early stopping) the best
+        epoch's weights are kept."""
+        best_state, stale, stopped = None, 0, False
         for _ in range(1 if incremental else self.max_iter):
             loss = self._epoch(X, targets, batch)
             self.n_iter_ += 1
@@ -254,60 +273,64 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if early:
-                score = float(self.score(*val))
-                self.validation_scores_.append(score)
-                stale = stale + 1 if score < self.best_validation_score_ + self.tol else 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_, best_state = score, self._model.state_dict()
-            elif self.best_loss_ is not None:
-                stale = stale + 1 if loss > self.best_loss_ - self.tol else 0
-                self.best_loss_ = min(self.best_loss_, loss)
+            stale, state = self._track(loss, val, stale)
+            best_state = best_state if state is None else state
             if not incremental and stale > self.n_iter_no_change:
                 if self.verbose:
-                    what = "Validation score" if early else "Training loss"
+                    what = "Validation score" if val is not None else "Training loss"
                     print(
                         f"{what} did not improve more than tol={self.tol} for "
                         f"{self.n_iter_no_change} consecutive epochs. Stopping."
                     )
+                stopped = True
                 break
-        else:
-            if not incremental:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                    "optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
-        if best_state is not None:  # early stopping keeps the best epoch's weights
+        if best_state is not None:
             self._model.load_state_dict(best_state)
-        self._model.eval()  # so that model_ used on its own is the inference network
-        return self
+        return stopped
+
+    def _track(self, loss: float, val: Any, stale: int) -> tuple[int, dict | None]:
+        """Record an epoch's score; returns the epochs without improvement and, on a new best
+        validation score, the weights to keep."""
+        if val is not None:
+            score = float(self.score(*val))
+            self.validation_scores_.append(score)
+            stale = stale + 1 if score < self.best_validation_score_ + self.tol else 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                return stale, self._model.state_dict()
+            return stale, None
+        if self.best_loss_ is not None:
+            stale = stale + 1 if loss > self.best_loss_ - self.tol else 0
+            self.best_loss_ = min(self.best_loss_, loss)
+        return stale, None
 
     def _epoch(self, X: np.ndarray, targets: np.ndarray, batch: int) -> float:
         """One pass over the data in minibatches; returns the mean (penalized) loss."""
         order = self._rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
         model, opt = self._model, self._optimizer
-        weights = [layer.weight for layer in self._linears()]
         model.train()
         total = 0.0
         for start in range(0, len(X), batch):
             idx = order[start : start + batch]
-            opt.zero_grad()
-            loss = self._loss(model(Tensor(X[idx])), Tensor(targets[idx]))
-            if self.alpha:  # scikit-learn's L2 term: α/2·Σ‖W‖² per sample of the batch
-                penalty = sum(F.sum(w * w) for w in weights)
-                loss = loss + penalty * (0.5 * self.alpha / len(idx))
-            value = loss.item()
-            if not math.isfinite(value):
-                raise TrainingError(
-                    f"the loss became {value} at iteration {self.n_iter_ + 1}; try a smaller "
-                    "learning_rate_init or standardize the features (StandardScaler)"
+            try:
+                loss, _ = train_step(
+                    model, self._penalized_loss, opt, Tensor(X[idx]), Tensor(targets[idx])
                 )
-            loss.backward()
-            opt.step()
-            total += value * len(idx)
+            except NonFiniteLossError as err:
+                raise TrainingError(
+                    f"the loss became {err.value} at iteration {self.n_iter_ + 1}; try a smaller "
+                    "learning_rate_init or standardize the features (StandardScaler)"
+                ) from None
+            total += loss.item() * len(idx)
         return total / len(X)
+
+    def _penalized_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        """The loss of a batch plus scikit-learn's L2 term: α/2·Σ‖W‖² per sample of the batch."""
+        loss = self._loss(output, target)
+        if self.alpha:
+            penalty = sum(F.sum(layer.weight * layer.weight) for layer in self._linears())
+            loss = loss + penalty * (0.5 * self.alpha / len(target.data))
+        return loss
 
     def _outputs(self, X: Any) -> np.ndarray:
         """The network's raw outputs (n_samples, n_outputs_) for ``X``, in eval mode."""

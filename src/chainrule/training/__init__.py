@@ -1,19 +1,30 @@
-"""Training: ``fit``, ``evaluate``, ``predict``, the ``History`` they record, callbacks and
-checkpoints."""
+"""Training: ``train_step`` (one step of gradient descent), ``fit``, ``evaluate``, ``predict``,
+the ``History`` they record, callbacks, metrics and checkpoints."""
 
-from chainrule.training.callbacks import Callback, EarlyStopping, LambdaCallback
+from chainrule.training.callbacks import Callback, CallbackList, EarlyStopping, LambdaCallback
 from chainrule.training.checkpoint import checkpoint_path
 from chainrule.training.history import History
-from chainrule.training.loop import TrainingError, evaluate, fit, predict
+from chainrule.training.loop import Trainer, evaluate, fit, predict, train_epoch
+from chainrule.training.metrics import MetricAccumulator
+from chainrule.training.progress import ProgressLogger
+from chainrule.training.step import NonFiniteLossError, StepResult, TrainingError, train_step
 
 __all__ = [
     "Callback",
+    "CallbackList",
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "MetricAccumulator",
+    "NonFiniteLossError",
+    "ProgressLogger",
+    "StepResult",
+    "Trainer",
     "TrainingError",
     "checkpoint_path",
     "evaluate",
     "fit",
     "predict",
+    "train_epoch",
+    "train_step",
 ]

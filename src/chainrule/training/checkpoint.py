@@ -18,12 +18,18 @@ the epoch the global generator keeps moving (dropout masks). Resuming mid-epoch 
 batches already done. At an epoch boundary the two are the same.
 
 Not saved: callbacks' internal state (``EarlyStopping`` starts counting patience afresh).
+
+The loop's side of it lives here too: :meth:`Checkpointer.start` (resume or start afresh),
+:meth:`Checkpointer.epoch_batches` (the generators and the batches to skip of a resumed epoch),
+:meth:`Checkpointer.epoch_done` and :meth:`Checkpointer.interrupted` (when and what to save).
+:class:`NoCheckpoint` has the same methods and does nothing, for runs without ``checkpoint``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -40,6 +46,44 @@ def checkpoint_path(directory: str | Path) -> Path:
     return Path(directory) / CHECKPOINT_FILE
 
 
+class RunStart(NamedTuple):
+    """Where a ``fit`` run begins: afresh, or where its checkpoint left off."""
+
+    #: The epochs done so far (empty when starting afresh).
+    history: History
+    #: The first epoch to run (1-based).
+    first_epoch: int
+    #: The last epoch to run when it is fixed by the checkpoint (a run that early stopping
+    #: ended stays ended), else None: ``fit``'s ``epochs``.
+    last_epoch: int | None
+    #: For a run cut mid-epoch: the partial state of ``first_epoch`` (see
+    #: :func:`partial_epoch_state`), else None.
+    partial: dict[str, Any] | None
+    #: Batches of ``first_epoch`` already done (0 but for a run cut mid-epoch).
+    batch: int = 0
+
+
+def partial_epoch_state(
+    metrics: Any, lr: float, last_finite: tuple[float, int, int] | None
+) -> dict[str, Any]:
+    """What a mid-epoch checkpoint keeps of the cut epoch so that its logs come out whole: the
+    accumulator's running sums (``metrics.state_dict()``), the epoch's lr, the last finite loss
+    as (value, epoch, batch)."""
+    state = dict(metrics.state_dict())
+    state["lr"] = lr
+    state["last_finite"] = None if last_finite is None else list(last_finite)
+    return state
+
+
+def restore_partial_epoch(
+    partial: dict[str, Any], metrics: Any
+) -> tuple[float, tuple[float, int, int] | None]:
+    """Load a :func:`partial_epoch_state` into ``metrics``; returns (lr, last_finite)."""
+    metrics.load_state_dict(partial)
+    last = partial["last_finite"]
+    return partial["lr"], None if not last else (float(last[0]), int(last[1]), int(last[2]))
+
+
 class Checkpointer:
     """Saves and restores one ``fit`` run's state in ``directory``.
 
@@ -51,10 +95,21 @@ class Checkpointer:
         ``state_dict()`` and ``load_state_dict()``.
     loader : DataLoader
         The training loader; its ``generator`` (if not None) is saved and restored.
+    every : int
+        :meth:`epoch_done` saves every ``every`` epochs (and at the last one).
     """
 
+    #: Whether this object writes anything (``fit`` then also checkpoints on SIGTERM).
+    writes = True
+
     def __init__(
-        self, directory: str | Path, model: Any, optimizer: Any, scheduler: Any, loader: Any
+        self,
+        directory: str | Path,
+        model: Any,
+        optimizer: Any,
+        scheduler: Any,
+        loader: Any,
+        every: int = 1,
     ) -> None:
         for name, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
             if obj is not None and not hasattr(obj, "state_dict"):
@@ -70,6 +125,49 @@ class Checkpointer:
             scheduler,
             loader,
         )
+        self.every = every
+        self._resume: dict[str, Any] | None = None  # the checkpoint, until its epoch starts
+        self._epoch_rng: dict[str, Any] | None = None
+
+    # ----- the loop's side -------------------------------------------------------------------
+    def start(self, resume: bool) -> RunStart:
+        """Restore the checkpoint if ``resume`` and there is one; say where the run begins."""
+        ckpt = self.restore() if resume else None
+        if ckpt is None:
+            return RunStart(History(), 1, None, None)
+        history = ckpt["history"]
+        if history.stopped_early == "interrupted":
+            history.stopped_early = None
+        last = ckpt["epoch"] if history.stopped_early == "early_stopping" else None
+        self._resume = ckpt
+        partial = ckpt["partial"] if ckpt["batch"] else None
+        return RunStart(history, ckpt["epoch"] + 1, last, partial, int(ckpt["batch"]))
+
+    def epoch_batches(self, loader: Any, epoch: int) -> Iterable[Any]:
+        """The batches of ``epoch`` (1-based): ``loader`` itself, except for the epoch a
+        checkpoint resumes, whose generators are put back as they were when it began and whose
+        batches already done are skipped. Call it when the epoch starts."""
+        ckpt, batches = self._resume, loader
+        if ckpt is not None and epoch == ckpt["epoch"] + 1:
+            self._resume = None
+            self.set_rng_state(ckpt["rng"]["epoch_start"])
+            if ckpt["batch"]:
+                batches = skip_done_batches(loader, ckpt["batch"], self, ckpt["rng"]["current"])
+        self._epoch_rng = self.rng_state()  # before the loader draws the epoch's order
+        return batches
+
+    def epoch_done(self, history: History, epoch: int, last: bool) -> None:
+        """After ``epoch`` ended (its logs in ``history``): save every ``every`` epochs and when
+        it is the ``last`` (the final epoch, or training stops)."""
+        if epoch % self.every == 0 or last:
+            self.save(history.to_dict(), epoch)
+
+    def interrupted(
+        self, history: History, epoch: int, batch: int, partial: dict[str, Any]
+    ) -> None:
+        """Ctrl-C or SIGTERM after ``batch`` batches of ``epoch``: save the epochs completed in
+        ``history`` (the cut one not recorded yet) and the cut epoch's ``partial`` state."""
+        self.save(history.to_dict(), epoch - 1, batch, self._epoch_rng, partial)
 
     # ----- generators ------------------------------------------------------------------------
     def rng_state(self) -> dict[str, Any]:
@@ -205,3 +303,24 @@ def skip_done_batches(loader: Any, done: int, checkpointer: Checkpointer, curren
             checkpointer.set_rng_state(current)
         if i >= done:
             yield item
+
+
+class NoCheckpoint:
+    """:class:`Checkpointer`'s loop-side methods for a run without checkpoints: always starts
+    afresh, saves nothing."""
+
+    writes = False
+
+    def start(self, resume: bool) -> RunStart:
+        return RunStart(History(), 1, None, None)
+
+    def epoch_batches(self, loader: Any, epoch: int) -> Iterable[Any]:
+        return loader
+
+    def epoch_done(self, history: History, epoch: int, last: bool) -> None:
+        pass
+
+    def interrupted(
+        self, history: History, epoch: int, batch: int, partial: dict[str, Any]
+    ) -> None:
+        pass

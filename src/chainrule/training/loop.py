@@ -1,20 +1,24 @@
 """``fit``, ``evaluate`` and ``predict``: the training loop written once, with its checks.
 
-The loop is the article's, repeated: forward pass, loss, ``backward()``, optimizer step — per
-batch, per epoch — plus what a practitioner needs around it: validation, metrics, a progress bar,
-callbacks, a learning-rate schedule, a clear stop on a non-finite loss, Ctrl-C that ends the
-run after the current batch instead of losing it, and checkpoints to resume from
-(``checkpoint.py``).
+The loop is the article's, repeated: :func:`~chainrule.training.step.train_step` (zero the
+gradients, forward pass, loss, ``backward()``, optimizer step) per batch in
+:func:`train_epoch`, per epoch in :func:`run_epoch`, plus what a practitioner needs around it:
+validation, metrics (:mod:`~chainrule.training.metrics`, whose accumulator training and
+evaluation share), a progress display (:class:`~chainrule.training.progress.ProgressLogger`,
+a callback like the others, all driven through one
+:class:`~chainrule.training.callbacks.CallbackList`), a learning-rate schedule, a clear stop on
+a non-finite loss, Ctrl-C that ends the run after the current batch instead of losing it, and
+checkpoints to resume from (:mod:`~chainrule.training.checkpoint`).
 """
 
 from __future__ import annotations
 
 import math
 import signal
-import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +26,74 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.data import DataLoader, Dataset, TensorDataset
+from chainrule.data import DataLoader, Dataset, Subset, TensorDataset
 from chainrule.training import metrics as metrics_lib
-from chainrule.training.callbacks import Callback
-from chainrule.training.checkpoint import Checkpointer, skip_done_batches
+from chainrule.training.callbacks import Callback, CallbackList
+from chainrule.training.checkpoint import (
+    Checkpointer,
+    NoCheckpoint,
+    RunStart,
+    partial_epoch_state,
+    restore_partial_epoch,
+)
 from chainrule.training.history import History
+from chainrule.training.metrics import MetricAccumulator
+from chainrule.training.progress import ProgressLogger
+from chainrule.training.step import NonFiniteLossError, TrainingError, train_step
+
+__all__ = [
+    "Trainer",
+    "TrainingError",
+    "as_loader",
+    "check_arrays",
+    "evaluate",
+    "evaluate_loader",
+    "fit",
+    "predict",
+    "run_epoch",
+    "split_validation",
+    "train_epoch",
+]
 
 
-class TrainingError(RuntimeError):
-    """Training cannot go on (for example, the loss became NaN or inf)."""
+# ----- data --------------------------------------------------------------------------------------
 
 
 def as_loader(
-    data: Any, batch_size: int, shuffle: bool, name: str = "train", generator: Any = None
+    data: Any,
+    batch_size: int,
+    shuffle: bool,
+    name: str = "train",
+    generator: Any = None,
+    drop_last: bool = False,
 ) -> DataLoader:
     """``data`` as a DataLoader: a DataLoader is used as is, a Dataset is batched, and an
     ``(X, y)`` pair of arrays is checked (same length, finite, not empty) and wrapped."""
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
     if isinstance(data, DataLoader):
+        if drop_last and not data.drop_last:
+            raise ValueError(
+                f"drop_last=True, but the {name} data is a DataLoader built with "
+                "drop_last=False: build it with DataLoader(..., drop_last=True) instead"
+            )
         return data
+    options = {"shuffle": shuffle, "generator": generator, "drop_last": drop_last}
     if isinstance(data, Dataset):
-        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+        return DataLoader(data, batch_size=batch_size, **options)
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in data)
+        x, y = _arrays(data)
         check_arrays(x, y, name)
-        return DataLoader(
-            TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=generator
-        )
+        return DataLoader(TensorDataset(x, y), batch_size=batch_size, **options)
     raise TypeError(
         f"{name} data must be a Dataset, a DataLoader or an (X, y) pair of arrays; "
         f"got {type(data).__name__}"
     )
+
+
+def _arrays(pair: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in pair)
+    return x, y
 
 
 def check_arrays(x: np.ndarray, y: np.ndarray, name: str = "train") -> None:
@@ -76,15 +116,41 @@ def check_arrays(x: np.ndarray, y: np.ndarray, name: str = "train") -> None:
                 )
 
 
-def _threshold(loss_fn: Any) -> float:
-    """Where single-output scores split into classes: 0 for logits, 0.5 for probabilities."""
-    name = getattr(loss_fn, "__name__", type(loss_fn).__name__).lower()
-    return 0.0 if "logits" in name else 0.5
+def split_validation(data: Any, fraction: float) -> tuple[Any, Any]:
+    """Keras's ``validation_split``: the last ``fraction`` of the samples, as given (before any
+    shuffling), are held out. Returns ``(train, validation)`` of the kind of ``data``.
+
+    ``data`` is an ``(X, y)`` pair (arrays of ``n`` rows: the first ``floor(n·(1 − fraction))``
+    train) or a Dataset (two :class:`~chainrule.data.Subset`). The split draws no random
+    numbers, so it is the same whatever the seed; shuffle data that is sorted (by class, by
+    time) before, or the validation rows are not like the training rows.
+    """
+    if not isinstance(fraction, Real) or isinstance(fraction, bool) or not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be a number in (0, 1); got {fraction!r}")
+    if isinstance(data, DataLoader) or not isinstance(data, (Dataset, tuple, list)):
+        raise TypeError(
+            "validation_split needs the training data as an (X, y) pair of arrays or a Dataset; "
+            f"got {type(data).__name__}. Pass validation=... yourself (e.g. from "
+            "chainrule.data.random_split) when you build the DataLoader"
+        )
+    if isinstance(data, Dataset):
+        n = len(data)
+    else:
+        x, y = _arrays(data)
+        check_arrays(x, y, "train")
+        n = len(x)
+    cut = math.floor(n * (1 - fraction))
+    if cut < 1 or cut == n:
+        raise ValueError(
+            f"validation_split={fraction} of {n} samples leaves {cut} for training and "
+            f"{n - cut} for validation; each needs at least one"
+        )
+    if isinstance(data, Dataset):
+        return Subset(data, np.arange(cut)), Subset(data, np.arange(cut, n))
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
-def _current_lr(optimizer: Any) -> float:
-    groups = getattr(optimizer, "param_groups", None)
-    return float(groups[0]["lr"]) if groups else math.nan
+# ----- the state of a run ------------------------------------------------------------------------
 
 
 class _Interrupt:
@@ -118,14 +184,147 @@ class _Interrupt:
 class Trainer:
     """The state of one ``fit`` run, handed to callbacks.
 
-    Attributes: ``model``, ``loss_fn``, ``optimizer``, ``history``, ``epoch`` (current, 1-based),
-    and ``stop_training`` (set it to True to end training after the current epoch).
+    Attributes
+    ----------
+    model, loss_fn, optimizer : the run's objects.
+    history : History
+        The epochs so far.
+    epoch : int
+        The current epoch (1-based); ``epochs`` the last one.
+    stop_training : bool
+        Set it to True to end training after the current epoch.
+    loader : DataLoader
+        The training batches.
+    metrics : MetricAccumulator
+        The current epoch's running loss and metrics (``metrics.seen``, ``metrics.mean_loss()``).
+    callbacks : CallbackList
+        Every callback of the run, the progress display first.
+    verbose : int
+        ``fit``'s ``verbose``: callbacks that print do so when it is not 0.
+    last_finite : tuple (loss, epoch, batch) or None
+        The last batch whose loss was finite.
     """
 
-    def __init__(self, model: Any, loss_fn: Any, optimizer: Any, history: History) -> None:
-        self.model, self.loss_fn, self.optimizer, self.history = model, loss_fn, optimizer, history
-        self.epoch = 0
-        self.stop_training = False
+    def __init__(
+        self,
+        model: Any,
+        loss_fn: Any,
+        optimizer: Any,
+        history: History | None = None,
+        **state: Any,
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.history = History() if history is None else history
+        self.epoch, self.stop_training = 0, False
+        self.epochs: int = state.pop("epochs", 0)
+        self.loader: Any = state.pop("loader", None)
+        self.metrics: MetricAccumulator = _given(state, "metrics", lambda: MetricAccumulator([]))
+        self.callbacks: CallbackList = _given(state, "callbacks", CallbackList)
+        self.verbose: int = state.pop("verbose", 0)
+        self.scheduler: Any = state.pop("scheduler", None)
+        self.validation: Any = state.pop("validation", None)
+        self.checkpointer: Any = _given(state, "checkpointer", NoCheckpoint)
+        self.interrupt: Any = _given(state, "interrupt", _Interrupt)
+        self.last_finite: tuple[float, int, int] | None = None
+        if state:
+            raise TypeError(f"Trainer got unexpected arguments {sorted(state)}")
+
+
+def _given(state: dict[str, Any], key: str, default: Callable[[], Any]) -> Any:
+    value = state.pop(key, None)
+    return default() if value is None else value
+
+
+# ----- the loop ----------------------------------------------------------------------------------
+
+
+def train_epoch(trainer: Trainer, batches: Iterable[Any], done: int = 0) -> int:
+    """One pass of :func:`train_step` over ``batches`` (numbered from ``done + 1``), adding each
+    to ``trainer.metrics`` and calling the callbacks' ``on_batch_end``.
+
+    Returns the number of the last batch done; it stops early, after the current batch, when
+    ``trainer.interrupt.requested`` (Ctrl-C). Raises :class:`TrainingError` on a NaN or inf
+    loss, and a ValueError naming ``drop_last`` when the incomplete last batch cannot be trained.
+    """
+    model, loss_fn, optimizer = trainer.model, trainer.loss_fn, trainer.optimizer
+    metrics, callbacks, interrupt = trainer.metrics, trainer.callbacks, trainer.interrupt
+    epoch = trainer.epoch
+    for batch, (x, y) in enumerate(batches, start=done + 1):
+        try:
+            loss, output = train_step(model, loss_fn, optimizer, x, y)
+        except NonFiniteLossError as err:
+            message = _non_finite_message(err.value, epoch, batch, trainer.last_finite)
+            raise TrainingError(message) from None
+        except ValueError as err:
+            _refuse_short_batch(trainer, batch, len(x.data), err)
+            raise
+        value = loss.item()
+        trainer.last_finite = (value, epoch, batch)
+        metrics.update(value, len(x.data), output.data, y.data)
+        callbacks.on_batch_end(trainer, batch, value)
+        done = batch
+        if interrupt.requested:
+            break
+    return done
+
+
+def run_epoch(trainer: Trainer, epoch: int, partial: dict[str, Any] | None = None,
+              done: int = 0) -> bool:  # fmt: skip
+    """Epoch ``epoch`` of a run: its batches (:func:`train_epoch`), validation, logs, callbacks,
+    scheduler step and checkpoint. ``partial`` and ``done`` continue an epoch a checkpoint cut
+    after ``done`` batches. Returns whether training goes on."""
+    trainer.epoch = epoch
+    trainer.callbacks.on_epoch_begin(trainer, epoch)
+    lr, started = _current_lr(trainer.optimizer), time.perf_counter()
+    trainer.model.train()
+    trainer.metrics.reset()
+    if partial is not None:
+        lr, trainer.last_finite = restore_partial_epoch(partial, trainer.metrics)
+    else:
+        done = 0
+    batches = trainer.checkpointer.epoch_batches(trainer.loader, epoch)
+    done = train_epoch(trainer, batches, done)
+    if trainer.metrics.seen == 0:
+        return False
+    logs = _epoch_logs(trainer, lr, started)
+    if trainer.interrupt.requested:
+        state = partial_epoch_state(trainer.metrics, lr, trainer.last_finite)
+        trainer.checkpointer.interrupted(trainer.history, epoch, done, state)
+        trainer.history.record(epoch, logs)  # the cut epoch is reported, not checkpointed
+        trainer.history.stopped_early = "interrupted"
+        trainer.callbacks.on_epoch_interrupted(trainer, epoch, logs)
+        return False
+    trainer.history.record(epoch, logs)
+    trainer.callbacks.on_epoch_end(trainer, epoch, logs)
+    if trainer.scheduler is not None:
+        _step_scheduler(trainer.scheduler, logs)
+    last = epoch == trainer.epochs or trainer.stop_training
+    trainer.checkpointer.epoch_done(trainer.history, epoch, last)
+    return not trainer.stop_training
+
+
+def _epoch_logs(trainer: Trainer, lr: float, started: float) -> dict[str, float]:
+    logs = trainer.metrics.results()
+    if trainer.validation is not None:
+        specs = trainer.metrics.specs
+        scores = evaluate_loader(trainer.model, trainer.loss_fn, trainer.validation, specs)
+        logs.update({f"val_{k}": v for k, v in scores.items()})
+    logs["lr"] = lr
+    logs["seconds"] = time.perf_counter() - started
+    return logs
+
+
+def _run(trainer: Trainer, start: RunStart) -> None:
+    """Every epoch from ``start``, between the callbacks' train begin and end."""
+    trainer.callbacks.on_train_begin(trainer)
+    try:
+        for epoch in range(start.first_epoch, trainer.epochs + 1):
+            resumed = epoch == start.first_epoch and start.partial is not None
+            partial = start.partial if resumed else None
+            if not run_epoch(trainer, epoch, partial, start.batch if resumed else 0):
+                break
+    finally:
+        trainer.callbacks.on_train_end(trainer)
 
 
 def fit(
@@ -137,11 +336,14 @@ def fit(
     epochs: int,
     batch_size: int = 32,
     validation: Any = None,
-    metrics: Sequence[str] = ("accuracy",),
+    validation_split: float = 0.0,
+    metrics: Sequence[str | Callable[[np.ndarray, np.ndarray], float]] = ("accuracy",),
+    from_logits: bool | None = None,
     scheduler: Any = None,
     callbacks: Iterable[Callback] = (),
     verbose: int = 1,
     shuffle: bool = True,
+    drop_last: bool = False,
     checkpoint: str | Path | None = None,
     resume: bool = False,
     checkpoint_every: int = 1,
@@ -163,15 +365,33 @@ def fit(
         Passes over the training data.
     batch_size : int
         Samples per step when ``train`` is not already a DataLoader.
-    metrics : sequence of str
-        Reported next to the loss: ``'accuracy'``, ``'mae'``, ``'mse'``.
+    validation_split : float
+        Instead of ``validation``: hold out the last fraction of ``train`` (an (X, y) pair or a
+        Dataset), as Keras does, before shuffling; see :func:`split_validation`.
+    metrics : sequence of str or callable
+        Reported next to the loss, for training and validation: built-in names
+        (``'accuracy'``, ``'top_5_accuracy'``, ``'precision'``, ``'recall'``, ``'f1'`` and
+        their ``'_macro'`` forms, ``'roc_auc'``, ``'mae'``, ``'mse'``; see
+        :mod:`chainrule.training.metrics`) and callables ``(y_pred, y_true) -> float``, named
+        by their ``__name__`` and computed over the whole epoch.
+    from_logits : bool, optional
+        Whether a model with one output per sample outputs logits (the class metrics then split
+        at 0) or probabilities (at 0.5). By default the loss says: chainrule's losses are known
+        (:func:`~chainrule.training.metrics.loss_from_logits`), and any loss with a boolean
+        attribute ``from_logits``. For another loss, a class metric on one output per sample
+        refuses to guess and asks for this argument.
     scheduler : LRScheduler or ReduceLROnPlateau, optional
         Stepped once per epoch (ReduceLROnPlateau with the validation loss if there is one).
     callbacks : iterable of Callback
         E.g. ``EarlyStopping``.
     verbose : int
-        0 silent; 1 a progress bar with throughput and ETA during each epoch (on a terminal)
-        and one line per epoch; 2 only the line per epoch.
+        0 silent; 1 a live progress bar during each epoch where one can be seen (a terminal, a
+        Jupyter notebook: :mod:`chainrule.training.progress`) and one line per epoch; 2 only the
+        line per epoch.
+    drop_last : bool
+        Skip the last batch of each epoch when it is smaller than ``batch_size`` (a DataLoader
+        given as ``train`` must then have been built with ``drop_last=True``). Needed when a
+        last batch of one sample meets BatchNorm in training mode; fit says so when it happens.
     checkpoint : path, optional
         A directory (created if missing) for ``checkpoint.npz``: model, optimizer and scheduler
         state, the random generators, the epoch and batch counters and the History. It is
@@ -198,124 +418,68 @@ def fit(
     SIGTERM does the same, after which the signal is delivered again (the process ends as
     SIGTERM asked, its work saved).
     """
+    _check_arguments(epochs, checkpoint_every, resume, checkpoint, from_logits)
+    if validation_split:
+        if validation is not None:
+            raise ValueError("pass either validation or validation_split, not both")
+        train, validation = split_validation(train, validation_split)
+    loader = as_loader(train, batch_size, shuffle, "train", drop_last=drop_last)
+    val_loader = (
+        None if validation is None else as_loader(validation, batch_size, False, "validation")
+    )
+    specs = _metric_specs(metrics, loss_fn, from_logits)
+    saver = (
+        NoCheckpoint()
+        if checkpoint is None
+        else Checkpointer(checkpoint, model, optimizer, scheduler, loader, checkpoint_every)
+    )
+    start = saver.start(resume)
+    interrupt = _Interrupt(sigterm=saver.writes)
+    trainer = Trainer(
+        model,
+        loss_fn,
+        optimizer,
+        start.history,
+        epochs=epochs if start.last_epoch is None else start.last_epoch,
+        loader=loader,
+        metrics=MetricAccumulator(specs),
+        callbacks=CallbackList([ProgressLogger(verbose), *callbacks] if verbose else callbacks),
+        verbose=verbose,
+        scheduler=scheduler,
+        validation=val_loader,
+        checkpointer=saver,
+        interrupt=interrupt,
+    )
+    # A diverging run overflows inside NumPy; train_step's loss check reports it in words.
+    with interrupt, np.errstate(over="ignore", invalid="ignore"):
+        _run(trainer, start)
+    if interrupt.signum == signal.SIGTERM:
+        # Deliver it again, now that the checkpoint is written and the old handler is back.
+        signal.raise_signal(signal.SIGTERM)
+    return trainer.history
+
+
+def _check_arguments(
+    epochs: Any, checkpoint_every: Any, resume: bool, checkpoint: Any, from_logits: Any
+) -> None:
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}")
     if not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=DIR, the directory to resume from")
-    loader = as_loader(train, batch_size, shuffle, "train")
-    val_loader = (
-        None if validation is None else as_loader(validation, batch_size, False, "validation")
-    )
-    metric_fns = metrics_lib.resolve(tuple(metrics), _threshold(loss_fn))
-    history = History()
-    saver = (
-        None
-        if checkpoint is None
-        else Checkpointer(checkpoint, model, optimizer, scheduler, loader)
-    )
-    resumed = saver.restore() if saver is not None and resume else None
-    if resumed is not None:
-        history = resumed["history"]
-        if history.stopped_early == "interrupted":
-            history.stopped_early = None
-        # A run that early stopping ended stays ended.
-        if history.stopped_early == "early_stopping":
-            epochs = resumed["epoch"]
-    trainer = Trainer(model, loss_fn, optimizer, history)
-    callbacks = list(callbacks)
-    last_finite: tuple[float, int, int] | None = None
-    # A diverging run overflows inside NumPy; the loss check below reports it in words instead.
-    interrupt = _Interrupt(sigterm=saver is not None)
-    with interrupt, np.errstate(over="ignore", invalid="ignore"):
-        for cb in callbacks:
-            cb.on_train_begin(trainer)
-        try:
-            first = 1 if resumed is None else resumed["epoch"] + 1
-            for epoch in range(first, epochs + 1):
-                trainer.epoch = epoch
-                for cb in callbacks:
-                    cb.on_epoch_begin(trainer, epoch)
-                lr = _current_lr(optimizer)
-                start = time.perf_counter()
-                model.train()
-                totals = dict.fromkeys(["loss", *metric_fns], 0.0)
-                seen = done = 0
-                batches: Iterable[Any] = loader
-                if saver is not None and resumed is not None and epoch == first:
-                    saver.set_rng_state(resumed["rng"]["epoch_start"])
-                    if resumed["batch"]:
-                        part, done = resumed["partial"], resumed["batch"]
-                        totals, seen, lr = dict(part["totals"]), part["seen"], part["lr"]
-                        last_finite = part["last_finite"] and tuple(part["last_finite"])
-                        batches = skip_done_batches(loader, done, saver, resumed["rng"]["current"])
-                epoch_rng = None if saver is None else saver.rng_state()
-                bar = _progress(len(loader.dataset), epoch, epochs, verbose)
-                if bar is not None and seen:
-                    bar.update(seen)
-                for batch, (x, y) in enumerate(batches, start=done + 1):
-                    optimizer.zero_grad()
-                    output = model(x)
-                    loss = loss_fn(output, y)
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        raise TrainingError(_non_finite_message(value, epoch, batch, last_finite))
-                    loss.backward()
-                    optimizer.step()
-                    last_finite = (value, epoch, batch)
-                    n = len(x.data)
-                    seen += n
-                    totals["loss"] += value * n
-                    for name, fn in metric_fns.items():
-                        totals[name] += fn(output.data, y.data)
-                    for cb in callbacks:
-                        cb.on_batch_end(trainer, batch, value)
-                    if bar is not None:
-                        bar.update(n)
-                        bar.set_postfix(loss=f"{totals['loss'] / seen:.4f}", refresh=False)
-                    done = batch
-                    if interrupt.requested:
-                        break
-                if bar is not None:
-                    bar.close()
-                if seen == 0:
-                    break
-                logs = {name: total / seen for name, total in totals.items()}
-                if val_loader is not None:
-                    scores = _run_eval(model, loss_fn, val_loader, metric_fns)
-                    logs.update({f"val_{k}": v for k, v in scores.items()})
-                logs["lr"] = lr
-                logs["seconds"] = time.perf_counter() - start
-                before = None if saver is None else history.to_dict()
-                history.record(epoch, logs)
-                if verbose:
-                    _print_epoch(epoch, epochs, logs)
-                if interrupt.requested:
-                    history.stopped_early = "interrupted"
-                    if saver is not None:
-                        # Mid-epoch: the epoch's partial sums go along so its logs resume whole.
-                        partial = {"totals": totals, "seen": seen, "lr": lr}
-                        partial["last_finite"] = None if last_finite is None else list(last_finite)
-                        saver.save(before, epoch - 1, done, epoch_rng, partial)
-                    break
-                for cb in callbacks:
-                    cb.on_epoch_end(trainer, epoch, logs)
-                if scheduler is not None:
-                    _step_scheduler(scheduler, logs)
-                if saver is not None and (
-                    epoch % checkpoint_every == 0 or epoch == epochs or trainer.stop_training
-                ):
-                    saver.save(history.to_dict(), epoch)
-                if trainer.stop_training:
-                    break
-        finally:
-            for cb in callbacks:
-                cb.on_train_end(trainer)
-    if interrupt.signum == signal.SIGTERM:
-        # Deliver it again, now that the checkpoint is written and the old handler is back.
-        signal.raise_signal(signal.SIGTERM)
-    return history
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"from_logits must be True, False or None; got {from_logits!r}")
+
+
+def _metric_specs(metrics: Any, loss_fn: Any, from_logits: bool | None) -> list:
+    logits = metrics_lib.loss_from_logits(loss_fn) if from_logits is None else bool(from_logits)
+    return metrics_lib.resolve(metrics, metrics_lib.threshold_for(logits))
+
+
+def _current_lr(optimizer: Any) -> float:
+    groups = getattr(optimizer, "param_groups", None)
+    return float(groups[0]["lr"]) if groups else math.nan
 
 
 def _non_finite_message(value: float, epoch: int, batch: int, last: tuple | None) -> str:
@@ -332,6 +496,21 @@ def _non_finite_message(value: float, epoch: int, batch: int, last: tuple | None
     )
 
 
+def _refuse_short_batch(trainer: Trainer, batch: int, n: int, err: ValueError) -> None:
+    """Raise a ValueError naming ``drop_last`` if the batch that failed is the incomplete last
+    one of an epoch whose earlier batches trained (e.g. 1 sample into BatchNorm)."""
+    batch_size = getattr(trainer.loader, "batch_size", None)
+    if batch <= 1 or not batch_size or n >= batch_size:
+        return
+    total = len(trainer.loader.dataset)
+    raise ValueError(
+        f"the last batch of epoch {trainer.epoch} (batch {batch}) has {n} sample(s), fewer than "
+        f"batch_size={batch_size}, and the model cannot train on it: {err}\n"
+        "Pass drop_last=True to fit (or to the DataLoader) to skip an incomplete last batch, or "
+        f"choose a batch_size that does not leave {n} of the {total} training samples over."
+    ) from err
+
+
 def _step_scheduler(scheduler: Any, logs: dict[str, float]) -> None:
     if type(scheduler).__name__ == "ReduceLROnPlateau":
         scheduler.step(logs.get("val_loss", logs["loss"]))
@@ -339,48 +518,25 @@ def _step_scheduler(scheduler: Any, logs: dict[str, float]) -> None:
         scheduler.step()
 
 
-def _progress(total: int, epoch: int, epochs: int, verbose: int) -> Any:
-    if verbose != 1 or not sys.stderr.isatty():
-        return None  # a bar redrawn in a log file is noise; the epoch lines say enough
-    from tqdm.auto import tqdm
-
-    width = len(str(epochs))
-    return tqdm(
-        total=total,
-        desc=f"Epoch {epoch:>{width}}/{epochs}",
-        unit="sample",
-        unit_scale=True,
-        leave=False,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
+# ----- evaluation and prediction -----------------------------------------------------------------
 
 
-def _print_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
-    width = len(str(epochs))
-    parts = [f"Epoch {epoch:>{width}}/{epochs}", f"{logs['seconds']:.2f}s"]
-    parts += [f"{k}: {v:.4f}" for k, v in logs.items() if k not in ("seconds", "lr")]
-    parts.append(f"lr: {logs['lr']:.3g}")
-    print(" - ".join(parts), flush=True)
-
-
-def _run_eval(model: Any, loss_fn: Any, loader: DataLoader, metric_fns: dict) -> dict[str, float]:
+def evaluate_loader(
+    model: Any, loss_fn: Any, loader: Iterable[Any], specs: Sequence[metrics_lib.MetricSpec]
+) -> dict[str, float]:
+    """Mean loss and metrics (resolved ``specs``) over ``loader``'s batches, in eval mode and
+    without recording gradients; the model's mode is restored after."""
     was_training = getattr(model, "training", False)
     model.eval()
-    totals = dict.fromkeys(["loss", *metric_fns], 0.0)
-    seen = 0
+    scores = MetricAccumulator(specs)
     try:
         with no_grad():
             for x, y in loader:
                 output = model(x)
-                n = len(x.data)
-                seen += n
-                totals["loss"] += loss_fn(output, y).item() * n
-                for name, fn in metric_fns.items():
-                    totals[name] += fn(output.data, y.data)
+                scores.update(loss_fn(output, y).item(), len(x.data), output.data, y.data)
     finally:
         model.train(was_training)
-    return {name: total / max(seen, 1) for name, total in totals.items()}
+    return scores.results()
 
 
 def evaluate(
@@ -389,14 +545,16 @@ def evaluate(
     data: Any,
     *,
     batch_size: int = 256,
-    metrics: Sequence[str] = ("accuracy",),
+    metrics: Sequence[str | Callable[[np.ndarray, np.ndarray], float]] = ("accuracy",),
+    from_logits: bool | None = None,
 ) -> dict[str, float]:
     """Mean loss and metrics of ``model`` on ``data`` (Dataset, DataLoader or (X, y)), in eval
-    mode and without recording gradients. Returns e.g. ``{'loss': 0.08, 'accuracy': 0.975}``."""
+    mode and without recording gradients. Returns e.g. ``{'loss': 0.08, 'accuracy': 0.975}``.
+
+    ``metrics`` and ``from_logits`` are :func:`fit`'s."""
+    _check_arguments(0, 1, False, None, from_logits)
     loader = as_loader(data, batch_size, False, "evaluation")
-    return _run_eval(
-        model, loss_fn, loader, metrics_lib.resolve(tuple(metrics), _threshold(loss_fn))
-    )
+    return evaluate_loader(model, loss_fn, loader, _metric_specs(metrics, loss_fn, from_logits))
 
 
 def predict(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
