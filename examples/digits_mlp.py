@@ -120,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> float:
     model = build_model()
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    history = cr.fit(
+    # With early stopping, fit's log says when it stopped and which epoch's weights it kept.
+    cr.fit(
         model,
         loss_fn,
         optimizer,
@@ -131,8 +132,6 @@ def main(argv: Sequence[str] | None = None) -> float:
         callbacks=callbacks,
         verbose=2,  # one line per epoch, no progress bar: an epoch takes a few milliseconds
     )
-    if history.stopped_early == "early_stopping":
-        print(f"early stopping: best validation loss at epoch {callbacks[0].best_epoch}")
 
     # The scores are logits; the largest one is the network's answer.
     predicted = cr.predict(model, x_test).argmax(axis=1)

@@ -6,8 +6,9 @@ The network, the cost and the training loop are the article's:
     a2 = σ(a1 W2ᵀ + b2)         output: the probability that x1 XOR x2 is 1
     cost = −mean[y log a2 + (1 − y) log(1 − a2)]     (binary cross-entropy)
 
-and each epoch does the whole of gradient descent: forward pass, cost, ``cost.backward()`` (the
-chain rule through every layer), and ``w := w − η ∂cost/∂w`` for every parameter (``SGD``).
+and each epoch is one ``train_step``, the whole of gradient descent: zero the gradients, forward
+pass, cost, ``cost.backward()`` (the chain rule through every layer), and ``w := w − η ∂cost/∂w``
+for every parameter (``SGD``). ``chainrule.fit`` repeats the same step over batches and epochs.
 
     python examples/seed_xor.py [--epochs 1000] [--lr 3.0] [--seed 0]
 
@@ -22,6 +23,7 @@ import argparse
 
 import chainrule as cr
 from chainrule import data, nn, optim
+from chainrule.training import train_step
 
 
 def build_network() -> nn.Sequential:
@@ -38,10 +40,8 @@ def train(epochs: int = 1000, lr: float = 3.0, seed: int = 0, verbose: bool = Tr
     optimizer = optim.SGD(network.parameters(), lr=lr)
     cost = None
     for epoch in range(1, epochs + 1):
-        optimizer.zero_grad()
-        cost = cost_fn(network(x), y)
-        cost.backward()
-        optimizer.step()
+        # zero_grad, forward pass, cost, cost.backward(), SGD step: chainrule/training/step.py
+        cost, _ = train_step(network, cost_fn, optimizer, x, y)
         if verbose and (epoch == 1 or epoch % 10 == 0):
             print(f"Epoch {epoch:4d}/{epochs} Cost: {cost.item():.6f}")
     return network, cost.item()

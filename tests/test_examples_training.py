@@ -82,7 +82,8 @@ def test_digits_example_with_early_stopping(monkeypatch, capsys, one_blas_thread
     out = capsys.readouterr().out
     assert "1295 training, 359 test, 143 validation images" in out
     assert "val_loss" in out
-    assert "early stopping: best validation loss at epoch" in out
+    assert re.search(r"\nEarly stopping after epoch \d+: val_loss has not improved for 3", out)
+    assert re.search(r"\nRestored the weights of epoch \d+, the best val_loss", out)
     assert "\nEpoch 200/200" not in out
     accuracy, correct, total, counts = read_results(out)
     check_consistent(accuracy, correct, total, counts)

@@ -14,13 +14,12 @@ every training sample of the epoch) and of saturated sigmoid/tanh units (|f′| 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from chainrule import nn
-from chainrule.training.callbacks import Callback
+from chainrule.training.callbacks import Callback, warn_at_caller
 
 
 class GradientHealthWarning(UserWarning):
@@ -139,7 +138,8 @@ class GradientMonitor(Callback):
             return  # once per problem, not once per epoch
         self.findings.append(f"{key}: {message}")
         if self.warn:
-            warnings.warn(f"{key}: {message}", GradientHealthWarning, stacklevel=5)  # at fit()
+            # At the user's fit() call, however deep in the loop this callback runs.
+            warn_at_caller(f"{key}: {message}", GradientHealthWarning)
 
     def _diagnose(self, epoch: int) -> None:
         if len(self._linears) >= 2:
