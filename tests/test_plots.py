@@ -92,3 +92,46 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):
         plots.plot_history({"loss": [1.0]})
+
+
+def test_plots_render_as_png_in_a_notebook_without_matplotlib_magic(trained):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    from chainrule.learn.plots import plot_gradient_flow, plot_history
+
+    _, _, _, history, monitor = trained
+    for fig in (plot_history(history), plot_gradient_flow(monitor)):
+        data, _ = formatters.DisplayFormatter().format(fig)
+        assert "image/png" in data and data["image/png"].startswith(b"\x89PNG")
+
+
+def test_plot_figures_pickle_and_load_in_a_fresh_process(tmp_path):
+    pytest.importorskip("matplotlib")
+    import pickle
+
+    from chainrule.learn.plots import plot_history
+
+    path = tmp_path / "figure.pickle"
+    path.write_bytes(pickle.dumps(plot_history({"loss": [1.0, 0.5]})))
+    code = (
+        "import pickle, sys; fig = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(type(fig).__name__, fig._repr_png_()[:4] == b'\\x89PNG')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["InlineFigure", "True"]
+
+
+def test_activation_histograms_leave_batch_norm_statistics_and_the_mode_alone():
+    pytest.importorskip("matplotlib")
+    from chainrule.learn.plots import plot_activation_histograms
+
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    x, _ = data.moons(300, generator=0)  # more than one predict() batch
+    fig = plot_activation_histograms(model, x)
+    assert model.training
+    assert all((model.state_dict()[k] == v).all() for k, v in before.items())
+    (ax,) = fig.axes
+    assert sum(p.get_height() for p in ax.patches) == 300 * 4  # every batch counted

@@ -6,13 +6,13 @@ parameters it holds, and the totals::
 
     >>> print(summary(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), (4,)))
     Sequential: input (1, 4) float32 -> output (1, 3)
-    =============================================
-    Layer (type)        Output shape     Param #
-    =============================================
-    0 (Linear)          (1, 8)                40
-    1 (ReLU)            (1, 8)                 0
-    2 (Linear)          (1, 3)                27
-    =============================================
+    =======================================
+    Layer (type)    Output shape    Param #
+    =======================================
+    0 (Linear)      (1, 8)               40
+    1 (ReLU)        (1, 8)                0
+    2 (Linear)      (1, 3)               27
+    =======================================
     Total params: 67
     Trainable params: 67
     Non-trainable params: 0
