@@ -181,6 +181,7 @@ def _number(opts: dict[str, Any], key: str, kind: type) -> Any:
 def parse_hidden(hidden: Any) -> list[int]:
     """Hidden widths from ``"64,32"`` (as typed) or ``[64, 32]`` (as ``config.json`` keeps
     them)."""
+    given = hidden
     if isinstance(hidden, str):
         try:
             hidden = [int(w) for w in hidden.split(",") if w.strip()]
@@ -191,7 +192,7 @@ def parse_hidden(hidden: Any) -> list[int]:
     ):
         raise UsageError(f"--hidden must be comma-separated integers; got {hidden!r}")
     if any(w <= 0 for w in hidden):
-        raise UsageError(f"--hidden widths must be positive; got {hidden!r}")
+        raise UsageError(f"--hidden widths must be positive; got {given!r}")
     return hidden
 
 

@@ -118,4 +118,9 @@ def _has_nonfinite(value: Any) -> bool:
 
 
 def _one_line(err: Exception) -> str:
-    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    """A multi-line message (``load_state_dict`` lists one problem per line) on one line."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = ""
+    for line in lines:
+        text += ("" if not text else " " if text.endswith(":") else "; ") + line
+    return text
