@@ -246,6 +246,8 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(parts.query)
             if method == "GET" and parts.path.startswith("/static/"):
                 return self._static(parts.path[len("/static/") :])
+            if method == "GET" and parts.path == "/favicon.ico":
+                return self._send(204, b"", "image/x-icon")  # none; spares the console a 403
             self._check_token(query)
             self._route(method, parts.path)
         except RequestError as err:

@@ -92,6 +92,16 @@ def heatmaps(session: Any) -> tuple[dict[str, str], dict[str, list[float | None]
     return maps, ranges, boundary
 
 
+def feature_maps() -> dict[str, str]:
+    """Every input feature's heatmap over the plane, used or not (they never change)."""
+    points = grid_points(GRID)
+    maps = {}
+    for name in datasets.FEATURES:
+        col = datasets.features(points, [name])[:, 0]
+        maps[name] = encode(col / max(float(np.abs(col).max()), 1e-12))
+    return maps
+
+
 def _points(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
     return np.concatenate([x, y], axis=1).round(4).tolist()
 
@@ -114,6 +124,7 @@ def network(session: Any) -> dict[str, Any]:
         "plane": datasets.PLANE,
         "grid": GRID,
         "boundary_grid": BOUNDARY_GRID,
+        "feature_maps": feature_maps(),
         "train": _points(session.x_train, session.y_train),
         "test": _points(session.x_test, session.y_test),
         "options": session.options(),

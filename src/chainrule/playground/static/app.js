@@ -241,6 +241,9 @@ function buildNetwork() {
     el.classList.toggle("off", index < 0);
     el.title = `${f.label}: click the label to ${index < 0 ? "use" : "drop"} this input`;
     el.querySelector(".label").addEventListener("click", () => toggleFeature(f.name));
+    paintHeatmap(el.querySelector("canvas"), state.net.feature_maps[f.name], state.net.grid);
+    el.querySelector(".label").dataset.testid = `feature-${f.name}`;
+    if (index < 0) el.querySelector("canvas").addEventListener("click", () => toggleFeature(f.name));
     if (index >= 0) state.positions[`0-${index}`] = {x, y};
   });
   for (let layer = 1; layer < widths.length; layer++) {
@@ -354,6 +357,7 @@ function select(selection) {
 function onFrame(frame) {
   if (state.net && frame.version !== state.net.version) return;  // a network event is on its way
   state.frame = frame;
+  window.playgroundFrames = (window.playgroundFrames || 0) + 1;  // tests measure the rate
   byTestId("epoch").textContent = frame.epoch;
   byTestId("step-count").textContent = frame.step;
   byTestId("train-loss").textContent = fmt(frame.train_loss);
