@@ -132,7 +132,8 @@ def test_train_xor_and_explain_a_hidden_neuron(driver, server, shots):
 
     by_id(driver, "neuron-1-2").click()
     step = server.session.step_count
-    wait(driver, lambda d: f"step {step}," in by_id(d, "panel-heading").text, 5)
+    heading = f"hidden neuron 3 of layer 1: step {step},"
+    wait(driver, lambda d: heading in by_id(d, "panel-heading").text, 5, "panel not shown")
     shown = {k: value(driver, f"panel-{k}") for k in ("delta_rule", "autograd", "numeric")}
     expected = python_side_bias_gradient(server.session, layer=1, unit=2)
     assert shown["autograd"] == expected  # the gradient optim.SGD applied, to the last bit
