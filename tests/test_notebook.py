@@ -19,6 +19,8 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 CELLS = {
     "setup": """\
+import sys
+print(sys.executable)
 import chainrule as cr
 from chainrule import data, nn, optim
 
@@ -79,6 +81,13 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:
 
 def mime_types(cell_outputs: list) -> set[str]:
     return {mime for out in cell_outputs for mime in out.get("data", {})}
+
+
+def test_the_kernel_runs_this_interpreter(outputs):
+    import os
+
+    (printed,) = [o.text.strip() for o in outputs["setup"] if o.output_type == "stream"]
+    assert os.path.samefile(printed, sys.executable)
 
 
 def test_fit_shows_a_widget_progress_bar_in_a_notebook(outputs):
