@@ -29,6 +29,7 @@ from chainrule.autograd.grad_mode import (
 from chainrule.dtypes import get_default_dtype, set_default_dtype
 from chainrule.finite_differences import GradcheckError, gradcheck
 from chainrule.io import ChainruleFormatError, load, load_into, save
+from chainrule.nn import summary
 from chainrule.random import manual_seed
 from chainrule.training import History, evaluate, fit, predict
 
@@ -92,6 +93,7 @@ __all__ = [
     "save",
     "set_default_dtype",
     "set_grad_enabled",
+    "summary",
     "tensor",
     "training",
 ]

@@ -5,12 +5,13 @@ needs matplotlib and is imported only when used)."""
 
 from chainrule.learn.classic import ClassicMLP
 from chainrule.learn.explanation import Explanation, article_problem, explain, explain_graph
-from chainrule.learn.graphs import Graph, draw_graph
+from chainrule.learn.graphs import Graph, GraphNode, draw_graph
 
 __all__ = [
     "ClassicMLP",
     "Explanation",
     "Graph",
+    "GraphNode",
     "article_problem",
     "draw_graph",
     "explain",
