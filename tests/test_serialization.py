@@ -385,3 +385,43 @@ def test_a_process_killed_while_saving_leaves_the_old_file_loadable(tmp_path):
     assert all(n.startswith(".model.npz.") and n.endswith(".tmp") for n in leftovers)
     cr.save({"w": np.ones(3)}, path)
     assert_same({"w": np.ones(3)}, cr.load(path))
+
+
+# ----- the name chooses the format (issue 9 §5) --------------------------------------------------
+@pytest.mark.parametrize("name", ["model.pt", "model", "weights.npz.bak", "m.json"])
+def test_saving_to_a_name_that_is_neither_npz_nor_safetensors_raises_naming_the_path(
+    tmp_path, name
+):
+    path = tmp_path / name
+    with pytest.raises(ValueError, match=rf"{path}: the name must end in \.npz or \.safetensors"):
+        cr.save({"w": np.ones(2)}, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_may_repeat_the_suffix_but_never_contradict_it(tmp_path):
+    cr.save({"w": np.ones(2)}, tmp_path / "a.NPZ", format="npz")
+    assert_same(cr.load(tmp_path / "a.NPZ"), {"w": np.ones(2)})
+    with pytest.raises(ValueError, match=r"format='safetensors': its suffix '\.npz' says 'npz'"):
+        cr.save({"w": np.ones(2)}, tmp_path / "b.npz", format="safetensors")
+    with pytest.raises(ValueError, match="format must be 'npz' or 'safetensors'"):
+        cr.save({"w": np.ones(2)}, tmp_path / "c.npz", format="zip")
+
+
+def test_reading_safetensors_needs_no_safetensors_package(tmp_path, monkeypatch):
+    pytest.importorskip("safetensors")
+    path = tmp_path / "m.safetensors"
+    cr.save(a_tree(), path)
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    assert_same(a_tree(), cr.load(path))
+
+
+def test_a_compressed_npz_entry_is_refused_naming_it(tmp_path):
+    good = tmp_path / "good.npz"
+    cr.save({"w": np.ones(2)}, good)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    with pytest.raises(ChainruleFormatError, match=f"{bad}: entry .* is compressed"):
+        cr.load(bad)

@@ -8,7 +8,7 @@ recompress the files (the gzip header holds a timestamp), so archive checksums d
 otherwise identical copies, while the decompressed content is the same everywhere.
 
 Nothing a server sends can exhaust memory: the body is read, and inflated, in steps and at most
-``max_bytes`` of each (256 MiB by default; the largest MNIST file is 47 MB), so an endless
+``max_bytes`` of each (64 MiB by default; the largest MNIST file is 47 MB), so an endless
 response or a gzip bomb is refused once it passes the bound. A file already in the folder is
 read only if it is a regular file (a named pipe there would block the check forever).
 """
@@ -51,7 +51,7 @@ MNIST_SHA256: dict[str, str | None] = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 #: The most bytes :func:`download_mnist` accepts per file, as sent and once decompressed.
-MAX_DOWNLOAD_BYTES = 256 << 20
+MAX_DOWNLOAD_BYTES = 64 << 20
 _STEP = 1 << 20
 
 
@@ -107,7 +107,7 @@ def download_mnist(
         Seconds to wait on the network for each request.
     max_bytes : int
         The most bytes accepted per file, as sent and once decompressed
-        (:data:`MAX_DOWNLOAD_BYTES`, 256 MiB); a larger response is refused, not stored.
+        (:data:`MAX_DOWNLOAD_BYTES`, 64 MiB); a larger response is refused, not stored.
 
     Returns
     -------

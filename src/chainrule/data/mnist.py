@@ -89,8 +89,9 @@ def mnist_csv(
 
     The file is read line by line (inflated in steps if it is gzip) and never held whole in
     memory, so a small file that inflates to gigabytes is refused once it passes the bounds:
-    at most ``max_rows`` rows (default :data:`MAX_CSV_ROWS`, 100,000: MNIST has 70,000
-    digits in all) of at most :data:`MAX_CSV_LINE` bytes each.
+    at most ``max_rows`` lines, blank and comment lines included (default
+    :data:`MAX_CSV_ROWS`, 100,000: MNIST has 70,000 digits in all), of at most
+    :data:`MAX_CSV_LINE` bytes each.
 
     Returns
     -------
@@ -101,7 +102,7 @@ def mnist_csv(
     ------
     ValueError
         Empty file, a non-numeric value, rows of the wrong length, pixels outside 0..255,
-        labels outside 0..9, more than ``max_rows`` rows, an overlong line, or a path that is
+        labels outside 0..9, more than ``max_rows`` lines, an overlong line, or a path that is
         not a regular file; the message names the file.
     """
     path = Path(path)
@@ -128,7 +129,7 @@ _CSV_BLOCK = 1024  # rows parsed per np.loadtxt call
 def _csv_blocks(stream: Stream, max_rows: int) -> Iterator[tuple[int, list[str]]]:
     """(number of the block's first line, its non-blank lines), ``_CSV_BLOCK`` rows at a time."""
     lines: list[str] = []
-    rows, number, first = 0, 0, 1
+    number, first = 0, 1
     while line := stream.readline(MAX_CSV_LINE + 1):
         number += 1
         if len(line) > MAX_CSV_LINE:
@@ -136,14 +137,13 @@ def _csv_blocks(stream: Stream, max_rows: int) -> Iterator[tuple[int, list[str]]
                 f"{stream.path}: line {number} is longer than {MAX_CSV_LINE} bytes: not an MNIST "
                 "CSV (rows of 785 numbers)"
             )
+        if number > max_rows:  # blank lines count too: a stream of newlines is no cheaper
+            raise IDXFormatError(
+                f"{stream.path}: more than {max_rows} lines; pass max_rows= to read a larger file"
+            )
         text = line.split(b"#", 1)[0].strip()
         if not text:
             continue
-        rows += 1
-        if rows > max_rows:
-            raise IDXFormatError(
-                f"{stream.path}: more than {max_rows} rows; pass max_rows= to read a larger file"
-            )
         if not lines:
             first = number
         lines.append(text.decode("ascii", errors="replace"))
