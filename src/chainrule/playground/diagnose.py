@@ -16,13 +16,43 @@ import numpy as np
 from chainrule.learn.explanation import sup
 
 
+def _layer_names(session: Any) -> tuple[dict[str, str], str | None]:
+    """Module names ('0', '1', …) in the article's words, and the output sigmoid's name."""
+    from chainrule import nn
+
+    names, layer, output = {}, 0, None
+    modules = list(session.model.named_children())
+    for i, (name, module) in enumerate(modules):
+        if isinstance(module, nn.Linear):
+            layer += 1
+            names[name] = f"layer {layer} (W{sup(layer)})"
+        else:
+            names[name] = f"layer {layer}'s units"
+            if i == len(modules) - 1 and session.problem == "classification":
+                output = name
+    return names, output
+
+
 def health(session: Any) -> dict[str, Any]:
-    """The monitor's findings (in words) and its per-layer table, for the page."""
+    """The monitor's findings (in words) and its per-layer table, for the page.
+
+    The output sigmoid is left out: a saturated output only means confident predictions.
+    """
     monitor = session.monitor
+    names, output = _layer_names(session)
     rows = []
     for layer, metrics in monitor.history.items():
-        rows.append({key: values[-1] for key, values in metrics.items()} | {"layer": layer})
-    findings = list(monitor.findings)
+        if layer != output:
+            rows.append({key: v[-1] for key, v in metrics.items()} | {"layer": names[layer]})
+    findings = []
+    for text in monitor.findings:
+        key, _, rest = text.partition(": ")
+        module = key.rsplit(" in ", 1)[-1] if " in " in key else None
+        if module == output and module is not None:
+            continue
+        if module in names:
+            key = key[: -len(module)] + names[module]
+        findings.append(f"{key}: {rest}")
     if not monitor.history:
         summary = "measured at the end of each epoch; none finished yet"
     elif not findings:

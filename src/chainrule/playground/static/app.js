@@ -506,8 +506,12 @@ function showHealth(health, divergence) {
     box.hidden = true;
   }
   const findings = health.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join("");
+  const number = (v) => (v === undefined || v === null ? "–" : Number(v).toExponential(1));
+  const rows = health.rows.filter((r) => r.grad_norm !== undefined).map((r) =>
+    `<tr><td>${escapeHtml(r.layer)}</td><td>${number(r.grad_norm)}</td><td>${number(r.update_ratio)}</td></tr>`).join("");
   byTestId("health").innerHTML = `<h3>Gradient health</h3><p>${escapeHtml(health.summary)}</p>` +
-    (findings ? `<ul>${findings}</ul>` : "");
+    (findings ? `<ul>${findings}</ul>` : "") +
+    (rows ? `<table><tr><th></th><th>‖∇W‖</th><th>‖ΔW‖/‖W‖</th></tr>${rows}</table>` : "");
 }
 
 // ----- start -------------------------------------------------------------------------------------
