@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside training, or while an error was being reported
+        return _report("interrupted", EXIT_INTERRUPTED)
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
@@ -61,8 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(f"error: {err}", EXIT_USAGE)
     except Interrupted as err:
         return _report(str(err), EXIT_INTERRUPTED)
-    except KeyboardInterrupt:  # Ctrl-C outside training, e.g. while parsing or importing
-        return _report("interrupted", EXIT_INTERRUPTED)
 
 
 def _report(message: str, status: int) -> int:

@@ -38,8 +38,8 @@ RECORD_KEYS = ("results", "resume")
 #: Options that may be given with ``--resume``: they change how long the run goes on or what it
 #: reports, not what it computes. Every other training option comes from the run folder.
 RESUME_OVERRIDES = ("epochs", "monitor", "plots")
-#: The largest seed, so that it fits every generator's seed type.
-MAX_SEED = 2**63 - 1
+#: ``--seed`` when not given, and the largest accepted (it stays an int64 wherever it is kept).
+DEFAULT_SEED, MAX_SEED = 0, 2**63 - 1
 
 
 def fresh_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def fresh_options(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("the following arguments are required: --data (or --resume DIR)")
     if args.data not in registry.DATASETS:
         raise UsageError(_unknown("dataset", args.data, registry.DATASETS))
-    raw = {**asdict(registry.DEFAULTS[args.data]), **OPTIONAL_KEYS, "seed": 0}
+    raw = {**asdict(registry.DEFAULTS[args.data]), **OPTIONAL_KEYS, "seed": DEFAULT_SEED}
     raw.update(given_options(args))
     return validate_options(raw)
 

@@ -173,7 +173,7 @@ def _build_model(opts: dict[str, Any], task: Task, n_out: int) -> tuple[nn.Seque
         model = build_mlp(task.x.shape[1], opts["hidden"], n_out, opts["activation"])
         return model, f"{task.x.shape[1]}-{'-'.join(map(str, opts['hidden']))}-{n_out}"
     if task.name not in IMAGE_SHAPES:
-        raise ValueError(f"--model cnn needs an image dataset; {task.name} is not one")
+        raise ValueError(f"--model {IMAGE_MODEL} needs an image dataset; {task.name} is not one")
     shape = IMAGE_SHAPES[task.name]
     task.x = as_images(task.x, shape)
     if task.x_test is not None:
@@ -194,8 +194,8 @@ def train_command(opts: dict[str, Any], data_dir: Path | None, out: Path, verbos
 def execute(run: Run, out: Path, verbose: int = 1) -> dict:
     """Train a prepared run, checkpointing into ``out``, then evaluate and save it."""
     opts = run.opts
-    if opts.get("resume"):
-        _check_resumable(run, out)
+    if opts.get("resume") and _check_resumable(run, out) is None and verbose:
+        print(f"chainrule train: no checkpoint in {out} yet; starting from epoch 1")
     if verbose:
         print(_header(run))
     # The options first, so that `chainrule train --resume OUT` can rebuild the same run.
@@ -221,13 +221,16 @@ def execute(run: Run, out: Path, verbose: int = 1) -> dict:
     return _finish(run, history, monitor, out)
 
 
-def _check_resumable(run: Run, out: Path) -> None:
+def _check_resumable(run: Run, out: Path) -> int | None:
+    """Check ``out``'s checkpoint against the run (see :func:`check_checkpoint`); the epochs it
+    has done, or None without one."""
     done = check_checkpoint(out, run.model, run.optimizer)
     if done is not None and done > run.opts["epochs"]:
         raise UsageError(
             f"--resume {out}: the run has done {done} epochs already; --epochs {run.opts['epochs']}"
             f" would end it before that (give --epochs {done} or more)"
         )
+    return done
 
 
 def interrupted_message(history: History, epochs: int, out: Path) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.cli import registry
+from chainrule.cli.options import DEFAULT_SEED
 from chainrule.cli.train import run_train
 from chainrule.data import default_cache_dir
 
@@ -94,7 +95,10 @@ def _add_training_options(p: Group) -> None:
     )
     p.add_argument("--batch-size", type=int, metavar="N", help=f"samples per step {PER_DATASET}")
     p.add_argument(
-        "--seed", type=int, metavar="N", help="seed for data, init and shuffling (default: 0)"
+        "--seed",
+        type=int,
+        metavar="N",
+        help=f"seed for data, init and shuffling (default: {DEFAULT_SEED})",
     )
     p.add_argument(
         "--monitor",
