@@ -4,4 +4,5 @@ import sys
 
 from chainrule.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (a docs or layout tool) must not run it
+    sys.exit(main())
