@@ -21,7 +21,6 @@ from chainrule.training import (
     LambdaCallback,
     NonFiniteLossError,
     ProgressLogger,
-    StepResult,
     TrainingError,
     fit,
     train_step,
@@ -53,10 +52,8 @@ def test_train_step_zeroes_grads_runs_forward_loss_backward_and_steps_returning_
         expected_output = model(x).numpy()
     expected_loss = nn.functional.cross_entropy(cr.tensor(expected_output), y).item()
 
-    result = train_step(model, nn.CrossEntropyLoss(), opt, x, y)
+    loss, output = train_step(model, nn.CrossEntropyLoss(), opt, x, y)
 
-    assert isinstance(result, StepResult)
-    loss, output = result
     assert loss.item() == pytest.approx(expected_loss, rel=1e-6)
     np.testing.assert_allclose(output.numpy(), expected_output, rtol=1e-6)  # before the step
     for name, param in model.named_parameters():

@@ -7,7 +7,7 @@ from chainrule.training.history import History
 from chainrule.training.loop import Trainer, evaluate, fit, predict, train_epoch
 from chainrule.training.metrics import MetricAccumulator
 from chainrule.training.progress import ProgressLogger
-from chainrule.training.step import NonFiniteLossError, StepResult, TrainingError, train_step
+from chainrule.training.step import NonFiniteLossError, TrainingError, train_step
 
 __all__ = [
     "Callback",
@@ -18,7 +18,6 @@ __all__ = [
     "MetricAccumulator",
     "NonFiniteLossError",
     "ProgressLogger",
-    "StepResult",
     "Trainer",
     "TrainingError",
     "checkpoint_path",

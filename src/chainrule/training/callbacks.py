@@ -79,6 +79,11 @@ class CallbackList(Callback):
         # Per-batch calls go only to those that act on them: no cost for the others.
         self._batch_enders = [cb.on_batch_end for cb in self.callbacks if _overrides(cb)]
 
+    @property
+    def wants_batches(self) -> bool:
+        """Whether any callback acts on ``on_batch_end`` (the loop skips the call otherwise)."""
+        return bool(self._batch_enders)
+
     def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 

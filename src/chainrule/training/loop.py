@@ -247,24 +247,32 @@ def train_epoch(trainer: Trainer, batches: Iterable[Any], done: int = 0) -> int:
     loss, and a ValueError naming ``drop_last`` when the incomplete last batch cannot be trained.
     """
     model, loss_fn, optimizer = trainer.model, trainer.loss_fn, trainer.optimizer
-    metrics, callbacks, interrupt = trainer.metrics, trainer.callbacks, trainer.interrupt
-    epoch = trainer.epoch
-    for batch, (x, y) in enumerate(batches, start=done + 1):
-        try:
-            loss, output = train_step(model, loss_fn, optimizer, x, y)
-        except NonFiniteLossError as err:
-            message = _non_finite_message(err.value, epoch, batch, trainer.last_finite)
-            raise TrainingError(message) from None
-        except ValueError as err:
-            _refuse_short_batch(trainer, batch, len(x.data), err)
-            raise
-        value = loss.item()
-        trainer.last_finite = (value, epoch, batch)
-        metrics.update(value, len(x.data), output.data, y.data)
-        callbacks.on_batch_end(trainer, batch, value)
-        done = batch
-        if interrupt.requested:
-            break
+    update, interrupt, epoch = trainer.metrics.update, trainer.interrupt, trainer.epoch
+    callbacks = trainer.callbacks
+    # Bound once, and skipped when no callback wants batches: this loop is fit's per-step cost.
+    on_batch_end = callbacks.on_batch_end if callbacks.wants_batches else None
+    last_finite = trainer.last_finite
+    try:
+        for batch, (x, y) in enumerate(batches, start=done + 1):
+            try:
+                loss, output = train_step(model, loss_fn, optimizer, x, y)
+            except NonFiniteLossError as err:
+                message = _non_finite_message(err.value, epoch, batch, last_finite)
+                raise TrainingError(message) from None
+            except ValueError as err:
+                _refuse_short_batch(trainer, batch, len(x.data), err)
+                raise
+            value = loss.data.item()  # train_step checked it is a finite scalar
+            last_finite = (value, epoch, batch)
+            update(value, len(x.data), output.data, y.data)
+            if on_batch_end is not None:
+                trainer.last_finite = last_finite
+                on_batch_end(trainer, batch, value)
+            done = batch
+            if interrupt.requested:
+                break
+    finally:
+        trainer.last_finite = last_finite
     return done
 
 
@@ -468,6 +476,10 @@ def _check_arguments(
         raise ValueError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=DIR, the directory to resume from")
+    _check_from_logits(from_logits)
+
+
+def _check_from_logits(from_logits: Any) -> None:
     if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be True, False or None; got {from_logits!r}")
 
@@ -552,7 +564,7 @@ def evaluate(
     mode and without recording gradients. Returns e.g. ``{'loss': 0.08, 'accuracy': 0.975}``.
 
     ``metrics`` and ``from_logits`` are :func:`fit`'s."""
-    _check_arguments(0, 1, False, None, from_logits)
+    _check_from_logits(from_logits)
     loader = as_loader(data, batch_size, False, "evaluation")
     return evaluate_loader(model, loss_fn, loader, _metric_specs(metrics, loss_fn, from_logits))
 
