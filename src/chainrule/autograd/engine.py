@@ -98,7 +98,17 @@ def backward(
             g = _run_hooks(t, g, handed_out)
         fn: Function | None = t._ctx
         if fn is None or t._retains_grad:
-            _keep_grad(t, g, handed_out)
+            # Inline rather than a helper: this runs for every parameter of every step.
+            held = t._grad
+            if held is None:
+                # A .grad must never share memory with another array (another .grad, the
+                # caller's seed, a view of saved values): optimizers and clipping scale it in
+                # place.
+                g = g.copy() if g.base is not None or id(g) in handed_out else g
+                handed_out.add(id(g))
+                t._grad = Tensor._wrap(g)
+            else:  # accumulate in place, as PyTorch does: references to .grad stay valid
+                np.add(held.data, g, out=held.data)
             if fn is None:
                 continue
         if fn.released:
@@ -110,33 +120,27 @@ def backward(
             if not needed or ig is None:
                 continue
             data = inp.data
-            # One test on the common path; the identity check skips the slower dtype compare.
-            if ig.shape != data.shape or (ig.dtype is not data.dtype and ig.dtype != data.dtype):
-                ig = _conform(ig, data, fn.op_name)
-            if anomaly:
-                check_finite(fn.op_name, "backward gradient", ig)
+            # One test on the common path (the dtype identity check skips the slower compare);
+            # the rare work (unbroadcast, cast, anomaly check) is in _conform.
+            if (
+                anomaly
+                or ig.shape != data.shape
+                or (ig.dtype is not data.dtype and ig.dtype != data.dtype)
+            ):
+                ig = _conform(ig, data, fn.op_name, anomaly)
             previous = grads.get(inp)
             grads[inp] = ig if previous is None else previous + ig
 
 
-def _keep_grad(t: Tensor, g: np.ndarray, handed_out: set[int]) -> None:
-    """Add ``g`` to the ``.grad`` of ``t`` (a leaf, or a tensor that retains its gradient)."""
-    if t._grad is None:
-        # A .grad must never share memory with another array (another .grad, the caller's
-        # seed, a view of saved values): optimizers and clipping scale it in place.
-        if g.base is not None or id(g) in handed_out:
-            g = g.copy()
-        handed_out.add(id(g))
-        t._grad = Tensor._wrap(g)
-    else:  # accumulate in place, as PyTorch does: references to .grad stay valid
-        np.add(t._grad.data, g, out=t._grad.data)
-
-
-def _conform(ig: np.ndarray, data: np.ndarray, op_name: str) -> np.ndarray:
-    """An input's gradient brought to the input's shape (summing broadcast axes) and dtype."""
+def _conform(ig: np.ndarray, data: np.ndarray, op_name: str, anomaly: bool) -> np.ndarray:
+    """An input's gradient brought to the input's shape (summing broadcast axes) and dtype;
+    checked for NaN and inf under ``detect_anomaly()``."""
     if ig.shape != data.shape:
         ig = unbroadcast(ig, data.shape, op_name)
-    return ig.astype(data.dtype, copy=False)
+    ig = ig.astype(data.dtype, copy=False)
+    if anomaly:
+        check_finite(op_name, "backward gradient", ig)
+    return ig
 
 
 def _released_message(op_name: str) -> str:

@@ -234,7 +234,8 @@ def _check(reduction: str) -> None:
 
 def _pair(name: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
     """Input and target as tensors of one float dtype and one shape."""
-    input = as_tensor(input)
+    if not isinstance(input, Tensor):  # ndarrays and lists too; cheap for tensors
+        input = as_tensor(input)
     if input.data.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point; got {input.dtype}")
     target = as_tensor(target)
@@ -363,7 +364,8 @@ def cross_entropy(
     ``'mean'`` divides by the total weight of the counted targets (as PyTorch does).
     """
     _check(reduction)
-    input = as_tensor(input)
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
     if input.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: input must be floating point; got {input.dtype}")
     target = as_tensor(target)
@@ -387,7 +389,8 @@ def nll_loss(
     Shapes as :func:`cross_entropy` with class-index targets.
     """
     _check(reduction)
-    input = as_tensor(input)
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
     if input.data.dtype.kind != "f":
         raise TypeError(f"nll_loss: input must be floating point; got {input.dtype}")
     return _class_index_loss(NLLLoss, input, as_tensor(target), weight, ignore_index, reduction)

@@ -120,7 +120,9 @@ def plain_index(index: Any) -> Any:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with NumPy's basic and advanced indexing."""
-    x, index = as_tensor(x), plain_index(index)
+    if not isinstance(x, Tensor):  # ndarrays and lists too; isinstance: cheap for tensors
+        x = as_tensor(x)
+    index = plain_index(index)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as err:
@@ -131,7 +133,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with a new shape of the same size; one dimension may be -1."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     if shape == x.shape:
         return x
@@ -145,7 +148,8 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def permute(x: Tensor, *axes: Any) -> Tensor:
     """Reorder the axes: output axis i is input axis ``axes[i]``."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ValueError(
@@ -156,7 +160,8 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two axes (the last two by default)."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     d0, d1 = (normalize_axes(d, x.ndim)[0] for d in (dim0, dim1))
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
@@ -165,7 +170,8 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 def expand(x: Tensor, *shape: Any) -> Tensor:
     """Broadcast ``x`` to ``shape`` without copying; -1 keeps a dimension."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     lead = len(shape) - x.ndim
     if lead < 0:
@@ -179,7 +185,8 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
 
 def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove size-1 axes (all of them, or the given ones if they have size 1)."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim) if axis is not None else tuple(range(x.ndim))
     shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
     return reshape(x, shape)
@@ -187,7 +194,8 @@ def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert a size-1 axis at position ``axis`` (negative counts from the end of the result)."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     shape = list(x.shape)
     shape.insert(normalize_axes(axis, x.ndim + 1)[0], 1)
     return reshape(x, tuple(shape))
@@ -195,7 +203,8 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = (normalize_axes(d, x.ndim)[0] for d in (start_dim, end_dim))
@@ -232,7 +241,8 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
 
     Pairs apply to the last axis first. Widths must be ≥ 0.
     """
-    x = as_tensor(x)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
             f"pad: expected pairs of widths for at most {x.ndim} axes; got {tuple(pad)}"
