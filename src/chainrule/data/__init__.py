@@ -25,7 +25,7 @@ from chainrule.data.download import (
     download_mnist,
 )
 from chainrule.data.idx import IDXFormatError, parse_idx, read_idx
-from chainrule.data.mnist import mnist, mnist_5k, mnist_csv
+from chainrule.data.mnist_files import mnist, mnist_5k, mnist_csv
 
 __all__ = [
     "DEFAULT_BASE_URL",
