@@ -16,7 +16,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-import chainrule as cr
+from chainrule.io import save
 from chainrule.playground import training
 
 ONNX_HINT = 'ONNX export needs the onnx extra: pip install "chainrule[onnx]"'
@@ -31,7 +31,7 @@ def export_npz(session: Any, folder: Path) -> Path:
     """The model's state dict with :func:`chainrule.save` (load it with ``cr.load_into``)."""
     with session.lock:
         path = Path(folder) / f"{_stem(session)}.npz"
-        cr.save(session.model.state_dict(), path)
+        save(session.model.state_dict(), path)
     return path
 
 
@@ -118,7 +118,7 @@ def script_text(session: Any) -> str:
         "import numpy as np",
         "",
         "import chainrule as cr",
-        "from chainrule import nn, optim",
+        "from chainrule import Tensor, nn, optim, tensor",
         "from chainrule.playground.datasets import features, make_dataset, split",
         "",
         f"INIT_SEED = {session.init_seed}  # initial weights and the order of the batches",
@@ -146,8 +146,8 @@ def script_text(session: Any) -> str:
         "regularization, rate)",
         "",
         "with cr.no_grad():",
-        "    train_loss = loss_fn(model(cr.tensor(f_train)), y_train).item()",
-        "    test_loss = loss_fn(model(cr.tensor(f_test)), y_test).item()",
+        "    train_loss = loss_fn(model(tensor(f_train)), y_train).item()",
+        "    test_loss = loss_fn(model(tensor(f_test)), y_test).item()",
         f'print(f"after {steps} steps: train loss {{train_loss:.6f}}, '
         'test loss {test_loss:.6f}")',
         "if len(sys.argv) > 1:",

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-import chainrule as cr
+from chainrule._tensor import tensor
 from chainrule.learn.classic import ACTIVATION_RULES, ClassicMLP, Layer
 from chainrule.learn.explanation import sup
-from chainrule.playground.training import penalty
+from chainrule.playground.training import StepRecord, penalty
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _F = {"tanh": "tanh", "relu": "relu", "sigmoid": "σ", "identity": "id"}
@@ -73,14 +73,12 @@ def _record(session: Any) -> tuple[Any, bool]:
     """The last step's record, or a preview of the next step (True) before the first one."""
     if session.last is not None:
         return session.last, False
-    from chainrule.playground.session import StepRecord
-
     c = session.config
     idx = copy.deepcopy(session.batches).next(c.batch_size)  # peek, do not advance
     model = copy.deepcopy(session.model)
     before = [p.data.copy() for p in model.parameters()]
     model.zero_grad()
-    total = session.loss_fn(model(cr.tensor(session.f_train[idx])), session.y_train[idx])
+    total = session.loss_fn(model(tensor(session.f_train[idx])), session.y_train[idx])
     if c.regularization != "none" and c.reg_rate > 0:
         total = total + penalty(model, c.regularization, c.reg_rate)
     total.backward()

@@ -19,16 +19,20 @@ from typing import Any
 
 import numpy as np
 
-import chainrule as cr
 from chainrule import nn, optim
+from chainrule._tensor import tensor
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.playground import datasets, diagnose
+from chainrule.playground.gradients import check_selection
 from chainrule.playground.training import (
     ACTIVATION_MODULES,
     Batches,
+    StepRecord,
     build_model,
     loss_module,
     train_step,
 )
+from chainrule.random import manual_seed
 from chainrule.training.monitor import GradientMonitor
 
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -121,20 +125,6 @@ def validate(changes: Any) -> dict[str, Any]:
 
 
 @dataclass
-class StepRecord:
-    """What the last step used and produced, for the gradient panel: the batch, the weights
-    before the step, the autograd gradients it applied, and the options in force."""
-
-    step: int
-    idx: np.ndarray
-    before: list[np.ndarray]
-    grads: list[np.ndarray]
-    lr: float
-    regularization: str
-    rate: float
-
-
-@dataclass
 class Run:
     """One run: its label for the loss chart, its loss points and its schedule."""
 
@@ -198,7 +188,7 @@ class Session:
         self.run_counter += 1
         if not same_init:
             self.init_seed = self.run_counter - 1  # each run its own seed, still reproducible
-        cr.manual_seed(self.init_seed)
+        manual_seed(self.init_seed)
         self.model = build_model(len(c.features), c.hidden, c.activation, self.problem)
         self.loss_fn = loss_module(self.problem)
         self.optimizer = optim.SGD(self.model.parameters(), lr=c.learning_rate)
@@ -294,9 +284,9 @@ class Session:
         """The data loss (no penalty) on the whole training set and on the test set."""
         self.model.eval()  # so the monitor's hooks only see training batches
         try:
-            with cr.no_grad(), np.errstate(all="ignore"):
+            with no_grad(), np.errstate(all="ignore"):
                 out = [
-                    self.loss_fn(self.model(cr.tensor(f)), y).item()
+                    self.loss_fn(self.model(tensor(f)), y).item()
                     for f, y in ((self.f_train, self.y_train), (self.f_test, self.y_test))
                 ]
         finally:
@@ -382,8 +372,6 @@ class Session:
 
     def select(self, selection: Any) -> None:
         """Choose the neuron or weight the gradient panel explains (None clears it)."""
-        from chainrule.playground.gradients import check_selection
-
         with self.lock:
             self.selection = check_selection(self, selection)
 

@@ -8,10 +8,12 @@ on the weights (not the biases), ``backward()``, and ``optim.SGD``'s update.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-import chainrule as cr
 from chainrule import nn, optim
+from chainrule._tensor import Tensor, tensor
 
 ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": None}
 
@@ -20,7 +22,7 @@ def build_model(n_in: int, hidden: list[int], activation: str, problem: str) -> 
     """Linear → activation per hidden width, then one output: a sigmoid unit (the probability of
     class 1) for classification, a linear unit for regression; float64 throughout.
 
-    Draws from chainrule's global generator: call ``cr.manual_seed`` first.
+    Draws from chainrule's global generator: call ``chainrule.manual_seed`` first.
     """
     layers: list[nn.Module] = []
     width = n_in
@@ -63,7 +65,7 @@ class Batches:
         return idx
 
 
-def penalty(model: nn.Sequential, kind: str, rate: float) -> cr.Tensor:
+def penalty(model: nn.Sequential, kind: str, rate: float) -> Tensor:
     """The regularization term added to the loss: rate·Σ|w| (L1) or rate·½Σw² (L2), weights
     only (a penalty on biases would pull every boundary through the origin)."""
     weights = [m.weight for m in model if isinstance(m, nn.Linear)]
@@ -89,10 +91,24 @@ def train_step(
 ) -> float:
     """One SGD step on the batch (xb, yb); returns the batch's data loss (before the step)."""
     optimizer.zero_grad()
-    data_loss = loss_fn(model(cr.tensor(xb)), yb)
+    data_loss = loss_fn(model(tensor(xb)), yb)
     total = data_loss
     if regularization != "none" and rate > 0:
         total = data_loss + penalty(model, regularization, rate)
     total.backward()
     optimizer.step()
     return data_loss.item()
+
+
+@dataclass
+class StepRecord:
+    """What a step used and produced, for the gradient panel: the batch, the weights before
+    the step, the autograd gradients it applied, and the options in force."""
+
+    step: int
+    idx: np.ndarray
+    before: list[np.ndarray]
+    grads: list[np.ndarray]
+    lr: float
+    regularization: str
+    rate: float
