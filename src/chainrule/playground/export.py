@@ -92,17 +92,12 @@ def _data_lines(session: Any) -> list[str]:
     ]
 
 
-def script_text(session: Any) -> str:
-    """The source of the reproduce-this-run script for the session's current run."""
+def _header_lines(session: Any) -> list[str]:
+    """The script's docstring and imports."""
     c = session.config
     widths = "-".join(map(str, [len(c.features), *c.hidden, 1]))
     steps = session.step_count
-    schedule = ",\n".join(f"    {tuple(seg)!r}" for seg in session.run.schedule)
-    loss = "nn.BCELoss()" if session.problem == "classification" else "nn.MSELoss()"
-    shared = "\n\n".join(
-        inspect.getsource(obj) for obj in (training.Batches, training.penalty, training.train_step)
-    )
-    parts = [
+    return [
         f'"""Reproduce a chainrule playground run: {c.dataset}, network {widths} '
         f"({c.activation} hidden units), {steps} steps.",
         "",
@@ -121,6 +116,20 @@ def script_text(session: Any) -> str:
         "from chainrule import Tensor, nn, optim, tensor",
         "from chainrule.playground.datasets import features, make_dataset, split",
         "",
+    ]
+
+
+def script_text(session: Any) -> str:
+    """The source of the reproduce-this-run script for the session's current run."""
+    c = session.config
+    steps = session.step_count
+    schedule = ",\n".join(f"    {tuple(seg)!r}" for seg in session.run.schedule)
+    loss = "nn.BCELoss()" if session.problem == "classification" else "nn.MSELoss()"
+    shared = "\n\n".join(
+        inspect.getsource(obj) for obj in (training.Batches, training.penalty, training.train_step)
+    )
+    parts = [
+        *_header_lines(session),
         f"INIT_SEED = {session.init_seed}  # initial weights and the order of the batches",
         f"FEATURES = {c.features!r}",
         "# Segments of the run: (steps, learning rate η, batch size, regularization, its rate λ)",
