@@ -7,10 +7,12 @@ needs none). Gradients may have the broadcast shape of the output: the engine su
 each input's shape in one place (:func:`chainrule.autograd.engine.unbroadcast`).
 
 Defining a subclass registers it in :data:`OPS`, so tests and documentation can enumerate every
-op. A user-defined op::
+op. Names are unique (see :class:`Function`): give your ops a qualified name. A user-defined op::
 
     class Cube(chainrule.Function):
         '''y = x³;  dy/dx = 3x².'''
+
+        op_name = "mypkg.Cube"  # after the docstring, which must come first
 
         def forward(self, x):
             self.x = x
