@@ -272,7 +272,7 @@ def profile_fit(runners: dict[str, Runner], epochs: int, top: int) -> str:
     """cProfile of fit and of the hand loop over ``epochs`` epochs each, accuracy metric on.
 
     The same functions do the training in both; what differs is what fit adds. The report
-    lists the functions fit calls directly (their line in fit.py is where the time goes) and
+    lists the functions the loop calls directly (their line in loop.py is where the time goes) and
     the top functions by own time for each side.
     """
     out = io.StringIO()
@@ -291,8 +291,10 @@ def profile_fit(runners: dict[str, Runner], epochs: int, top: int) -> str:
         out.write(f"\n===== {name}: {epochs} epochs, functions by own time =====\n")
         stats.sort_stats("tottime").print_stats(top)
         if name.startswith("fit"):
-            out.write("===== what fit() calls directly (callees of fit.py:fit) =====\n")
-            stats.sort_stats("cumulative").print_callees(r"fit\.py.*\(fit\)")
+            out.write("===== what the loop calls directly (fit, train_epoch, train_step) =====\n")
+            stats.sort_stats("cumulative").print_callees(
+                r"loop\.py.*\((fit|train_epoch)\)|step\.py.*\(train_step\)"
+            )
     return out.getvalue()
 
 

@@ -31,7 +31,16 @@ from chainrule.finite_differences import GradcheckError, gradcheck
 from chainrule.io import ChainruleFormatError, load, load_into, save
 from chainrule.nn import summary
 from chainrule.random import manual_seed
-from chainrule.training import History, evaluate, fit, predict
+from chainrule.training import (
+    CallbackList,
+    EarlyStopping,
+    History,
+    TrainingError,
+    evaluate,
+    fit,
+    predict,
+    train_step,
+)
 
 __version__ = "0.1.0"
 
@@ -65,6 +74,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "OPS",
     "AnomalyError",
+    "CallbackList",
     "ChainruleFormatError",
     "Function",
     "GradcheckError",
@@ -72,6 +82,7 @@ __all__ = [
     "Tensor",
     "data",
     "detect_anomaly",
+    "EarlyStopping",
     "draw_graph",
     "enable_grad",
     "evaluate",
@@ -95,5 +106,7 @@ __all__ = [
     "set_grad_enabled",
     "summary",
     "tensor",
+    "train_step",
     "training",
+    "TrainingError",
 ]
