@@ -16,48 +16,7 @@ from hypothesis.extra.numpy import array_shapes, broadcastable_shapes, mutually_
 
 import chainrule as cr
 import chainrule.functional as F
-
-SMALL = {"min_dims": 0, "max_dims": 3, "min_side": 1, "max_side": 4}
-NONEMPTY = {"min_dims": 1, "max_dims": 3, "min_side": 1, "max_side": 4}
-
-
-def leaf(values: np.ndarray) -> cr.Tensor:
-    return cr.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
-
-
-def normal(draw, shape, low=None, away_from_zero=False):
-    """Standard normal values for ``shape``, from a hypothesis-drawn seed."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal(shape)
-    if away_from_zero:
-        x = np.sign(x + 1e-12) * (np.abs(x) + 0.5)
-    if low is not None:
-        x = np.abs(x) + low
-    return x
-
-
-def axis_for(draw, ndim):
-    """None, one axis (possibly negative) or a tuple of distinct axes."""
-    if ndim == 0:
-        return None
-    kind = draw(st.sampled_from(["none", "int", "tuple"]))
-    if kind == "none":
-        return None
-    if kind == "int":
-        return draw(st.integers(-ndim, ndim - 1))
-    return tuple(draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)))
-
-
-# Each case: registry op names it exercises -> a function drawing (fn, args) from hypothesis.
-CASES = {}
-
-
-def case(*ops):
-    def register(builder):
-        CASES[builder.__name__] = (ops, builder)
-        return builder
-
-    return register
+from gradcheck_support import CASES, NONEMPTY, SMALL, axis_for, case, leaf, load_case_files, normal
 
 
 @case("Add", "Sub", "Mul", "Div", "Maximum", "Minimum")
@@ -379,6 +338,9 @@ CHECKED_ELSEWHERE = {
     "Cast": "test_engine.py::test_cast_passes_gradient_back_in_the_input_dtype (float32 is too "
     "coarse for central differences)",
 }
+
+
+load_case_files()
 
 
 def test_every_registered_op_has_a_gradcheck_case():
