@@ -293,7 +293,7 @@ def profile_fit(runners: dict[str, Runner], epochs: int, top: int) -> str:
         if name.startswith("fit"):
             out.write("===== what the loop calls directly (fit, train_epoch, train_step) =====\n")
             stats.sort_stats("cumulative").print_callees(
-                r"loop\.py.*\((fit|train_epoch)\)|step\.py.*\(train_step\)"
+                r"training[/\\]\w+\.py:\d+\((fit|train_epoch|train_step)\)"
             )
     return out.getvalue()
 

@@ -66,5 +66,6 @@ def test_profile_names_what_fit_calls(bench, tmp_path, capsys):
         + ["--profile-epochs", "1"]
     )
     printed = capsys.readouterr().out
-    assert "callees of fit.py:fit" in printed
+    assert "what the loop calls directly" in printed
+    assert "(train_step)" in printed and "(fit)" in printed
     assert "hand+accuracy: 1 epochs" in printed
