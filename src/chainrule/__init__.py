@@ -28,6 +28,7 @@ from chainrule.autograd.grad_mode import (
 )
 from chainrule.dtypes import get_default_dtype, set_default_dtype
 from chainrule.finite_differences import GradcheckError, gradcheck
+from chainrule.functional import *  # noqa: F403  every op at the top level, as torch.* has them
 from chainrule.io import ChainruleFormatError, load, load_into, save
 from chainrule.nn import summary
 from chainrule.random import manual_seed
