@@ -3,11 +3,13 @@ the ``History`` they record, callbacks, metrics and checkpoints."""
 
 from chainrule.training.callbacks import Callback, CallbackList, EarlyStopping, LambdaCallback
 from chainrule.training.checkpoint import checkpoint_path
+from chainrule.training.evaluation import evaluate, predict
 from chainrule.training.history import History
-from chainrule.training.loop import Trainer, evaluate, fit, predict, train_epoch
+from chainrule.training.loop import fit, train_epoch
 from chainrule.training.metrics import MetricAccumulator
 from chainrule.training.progress import ProgressLogger
 from chainrule.training.step import NonFiniteLossError, TrainingError, train_step
+from chainrule.training.trainer import Trainer
 
 __all__ = [
     "Callback",

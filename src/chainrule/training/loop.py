@@ -1,4 +1,4 @@
-"""``fit``, ``evaluate`` and ``predict``: the training loop written once, with its checks.
+"""``fit``: the training loop written once, with its checks.
 
 The loop is the article's, repeated: :func:`~chainrule.training.step.train_step` (zero the
 gradients, forward pass, loss, ``backward()``, optimizer step) per batch in
@@ -9,25 +9,23 @@ a callback like the others, all driven through one
 :class:`~chainrule.training.callbacks.CallbackList`), a learning-rate schedule, a clear stop on
 a non-finite loss, Ctrl-C that ends the run after the current batch instead of losing it, and
 checkpoints to resume from (:mod:`~chainrule.training.checkpoint`).
+
+The data it accepts is :mod:`~chainrule.training.inputs`'s, the state of a run it hands the
+callbacks is :class:`~chainrule.training.trainer.Trainer`, and validation runs
+:mod:`~chainrule.training.evaluation` (``evaluate`` and ``predict``, re-exported here).
 """
 
 from __future__ import annotations
 
 import math
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chainrule._tensor import Tensor
-from chainrule.autograd.grad_mode import no_grad
-from chainrule.data import DataLoader, Dataset, Subset, TensorDataset
-from chainrule.training import metrics as metrics_lib
 from chainrule.training.callbacks import Callback, CallbackList
 from chainrule.training.checkpoint import (
     Checkpointer,
@@ -36,10 +34,19 @@ from chainrule.training.checkpoint import (
     partial_epoch_state,
     restore_partial_epoch,
 )
+from chainrule.training.evaluation import (
+    check_from_logits,
+    evaluate,
+    evaluate_loader,
+    metric_specs,
+    predict,
+)
 from chainrule.training.history import History
+from chainrule.training.inputs import as_loader, check_arrays, split_validation
 from chainrule.training.metrics import MetricAccumulator
 from chainrule.training.progress import ProgressLogger
 from chainrule.training.step import NonFiniteLossError, TrainingError, train_step
+from chainrule.training.trainer import Interrupt, Trainer
 
 __all__ = [
     "Trainer",
@@ -54,188 +61,6 @@ __all__ = [
     "split_validation",
     "train_epoch",
 ]
-
-
-# ----- data --------------------------------------------------------------------------------------
-
-
-def as_loader(
-    data: Any,
-    batch_size: int,
-    shuffle: bool,
-    name: str = "train",
-    generator: Any = None,
-    drop_last: bool = False,
-) -> DataLoader:
-    """``data`` as a DataLoader: a DataLoader is used as is, a Dataset is batched, and an
-    ``(X, y)`` pair of arrays is checked (same length, finite, not empty) and wrapped."""
-    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-    if isinstance(data, DataLoader):
-        if drop_last and not data.drop_last:
-            raise ValueError(
-                f"drop_last=True, but the {name} data is a DataLoader built with "
-                "drop_last=False: build it with DataLoader(..., drop_last=True) instead"
-            )
-        return data
-    options = {"shuffle": shuffle, "generator": generator, "drop_last": drop_last}
-    if isinstance(data, Dataset):
-        return DataLoader(data, batch_size=batch_size, **options)
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = _arrays(data)
-        check_arrays(x, y, name)
-        return DataLoader(TensorDataset(x, y), batch_size=batch_size, **options)
-    raise TypeError(
-        f"{name} data must be a Dataset, a DataLoader or an (X, y) pair of arrays; "
-        f"got {type(data).__name__}"
-    )
-
-
-def _arrays(pair: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in pair)
-    return x, y
-
-
-def check_arrays(x: np.ndarray, y: np.ndarray, name: str = "train") -> None:
-    """Refuse inputs and targets that cannot be trained on, saying what is wrong."""
-    if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"{name} data: X and y must have a first (sample) axis")
-    if len(x) != len(y):
-        raise ValueError(f"{name} data: X has {len(x)} rows but y has {len(y)}; they must match")
-    if len(x) == 0:
-        raise ValueError(f"{name} data is empty: X and y have no rows")
-    for label, array in (("X", x), ("y", y)):
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} data: {label} must be numeric; got dtype {array.dtype}")
-        if array.dtype.kind == "f":
-            bad_rows = int((~np.isfinite(array.reshape(len(array), -1))).any(axis=1).sum())
-            if bad_rows:
-                raise ValueError(
-                    f"{name} data: {bad_rows} of {len(array)} rows of {label} contain NaN or "
-                    "inf; drop or impute them before training"
-                )
-
-
-def split_validation(data: Any, fraction: float) -> tuple[Any, Any]:
-    """Keras's ``validation_split``: the last ``fraction`` of the samples, as given (before any
-    shuffling), are held out. Returns ``(train, validation)`` of the kind of ``data``.
-
-    ``data`` is an ``(X, y)`` pair (arrays of ``n`` rows: the first ``floor(n·(1 − fraction))``
-    train) or a Dataset (two :class:`~chainrule.data.Subset`). The split draws no random
-    numbers, so it is the same whatever the seed; shuffle data that is sorted (by class, by
-    time) before, or the validation rows are not like the training rows.
-    """
-    if not isinstance(fraction, Real) or isinstance(fraction, bool) or not 0 < fraction < 1:
-        raise ValueError(f"validation_split must be a number in (0, 1); got {fraction!r}")
-    if isinstance(data, DataLoader) or not isinstance(data, (Dataset, tuple, list)):
-        raise TypeError(
-            "validation_split needs the training data as an (X, y) pair of arrays or a Dataset; "
-            f"got {type(data).__name__}. Pass validation=... yourself (e.g. from "
-            "chainrule.data.random_split) when you build the DataLoader"
-        )
-    if isinstance(data, Dataset):
-        n = len(data)
-    else:
-        x, y = _arrays(data)
-        check_arrays(x, y, "train")
-        n = len(x)
-    cut = math.floor(n * (1 - fraction))
-    if cut < 1 or cut == n:
-        raise ValueError(
-            f"validation_split={fraction} of {n} samples leaves {cut} for training and "
-            f"{n - cut} for validation; each needs at least one"
-        )
-    if isinstance(data, Dataset):
-        return Subset(data, np.arange(cut)), Subset(data, np.arange(cut, n))
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
-
-
-# ----- the state of a run ------------------------------------------------------------------------
-
-
-class _Interrupt:
-    """Turn the first Ctrl-C (and, with ``sigterm``, SIGTERM) during training into a flag the
-    loop checks after each batch; :attr:`signum` remembers which signal came."""
-
-    def __init__(self, sigterm: bool = False) -> None:
-        self.requested = False
-        self.signum: int | None = None
-        self._signals = [signal.SIGINT] + ([signal.SIGTERM] if sigterm else [])
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            for signum in self._signals:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested and signum == signal.SIGINT:  # a second Ctrl-C means: stop now
-            raise KeyboardInterrupt
-        if not self.requested:
-            self.requested, self.signum = True, signum
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-        self._previous.clear()
-
-
-class Trainer:
-    """The state of one ``fit`` run, handed to callbacks.
-
-    Attributes
-    ----------
-    model, loss_fn, optimizer : the run's objects.
-    history : History
-        The epochs so far.
-    epoch : int
-        The current epoch (1-based); ``epochs`` the last one.
-    stop_training : bool
-        Set it to True to end training after the current epoch.
-    loader : DataLoader
-        The training batches.
-    metrics : MetricAccumulator
-        The current epoch's running loss and metrics (``metrics.seen``, ``metrics.mean_loss()``).
-    callbacks : CallbackList
-        Every callback of the run, the progress display first.
-    verbose : int
-        ``fit``'s ``verbose``: callbacks that print do so when it is not 0.
-    last_finite : tuple (loss, epoch, batch) or None
-        The last batch whose loss was finite.
-    """
-
-    def __init__(
-        self,
-        model: Any,
-        loss_fn: Any,
-        optimizer: Any,
-        history: History | None = None,
-        **state: Any,
-    ) -> None:
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.history = History() if history is None else history
-        self.epoch, self.stop_training = 0, False
-        self.epochs: int = state.pop("epochs", 0)
-        self.loader: Any = state.pop("loader", None)
-        self.metrics: MetricAccumulator = _given(state, "metrics", lambda: MetricAccumulator([]))
-        self.callbacks: CallbackList = _given(state, "callbacks", CallbackList)
-        self.verbose: int = state.pop("verbose", 0)
-        self.scheduler: Any = state.pop("scheduler", None)
-        self.validation: Any = state.pop("validation", None)
-        self.checkpointer: Any = _given(state, "checkpointer", NoCheckpoint)
-        self.interrupt: Any = _given(state, "interrupt", _Interrupt)
-        self.last_finite: tuple[float, int, int] | None = None
-        if state:
-            raise TypeError(f"Trainer got unexpected arguments {sorted(state)}")
-
-
-def _given(state: dict[str, Any], key: str, default: Callable[[], Any]) -> Any:
-    value = state.pop(key, None)
-    return default() if value is None else value
-
-
-# ----- the loop ----------------------------------------------------------------------------------
 
 
 def train_epoch(trainer: Trainer, batches: Iterable[Any], done: int = 0) -> int:
@@ -435,14 +260,14 @@ def fit(
     val_loader = (
         None if validation is None else as_loader(validation, batch_size, False, "validation")
     )
-    specs = _metric_specs(metrics, loss_fn, from_logits)
+    specs = metric_specs(metrics, loss_fn, from_logits)
     saver = (
         NoCheckpoint()
         if checkpoint is None
         else Checkpointer(checkpoint, model, optimizer, scheduler, loader, checkpoint_every)
     )
     start = saver.start(resume)
-    interrupt = _Interrupt(sigterm=saver.writes)
+    interrupt = Interrupt(sigterm=saver.writes)
     trainer = Trainer(
         model,
         loss_fn,
@@ -476,17 +301,7 @@ def _check_arguments(
         raise ValueError(f"checkpoint_every must be a positive integer; got {checkpoint_every!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=DIR, the directory to resume from")
-    _check_from_logits(from_logits)
-
-
-def _check_from_logits(from_logits: Any) -> None:
-    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be True, False or None; got {from_logits!r}")
-
-
-def _metric_specs(metrics: Any, loss_fn: Any, from_logits: bool | None) -> list:
-    logits = metrics_lib.loss_from_logits(loss_fn) if from_logits is None else bool(from_logits)
-    return metrics_lib.resolve(metrics, metrics_lib.threshold_for(logits))
+    check_from_logits(from_logits)
 
 
 def _current_lr(optimizer: Any) -> float:
@@ -528,65 +343,3 @@ def _step_scheduler(scheduler: Any, logs: dict[str, float]) -> None:
         scheduler.step(logs.get("val_loss", logs["loss"]))
     else:
         scheduler.step()
-
-
-# ----- evaluation and prediction -----------------------------------------------------------------
-
-
-def evaluate_loader(
-    model: Any, loss_fn: Any, loader: Iterable[Any], specs: Sequence[metrics_lib.MetricSpec]
-) -> dict[str, float]:
-    """Mean loss and metrics (resolved ``specs``) over ``loader``'s batches, in eval mode and
-    without recording gradients; the model's mode is restored after."""
-    was_training = getattr(model, "training", False)
-    model.eval()
-    scores = MetricAccumulator(specs)
-    try:
-        with no_grad():
-            for x, y in loader:
-                output = model(x)
-                scores.update(loss_fn(output, y).item(), len(x.data), output.data, y.data)
-    finally:
-        model.train(was_training)
-    return scores.results()
-
-
-def evaluate(
-    model: Any,
-    loss_fn: Any,
-    data: Any,
-    *,
-    batch_size: int = 256,
-    metrics: Sequence[str | Callable[[np.ndarray, np.ndarray], float]] = ("accuracy",),
-    from_logits: bool | None = None,
-) -> dict[str, float]:
-    """Mean loss and metrics of ``model`` on ``data`` (Dataset, DataLoader or (X, y)), in eval
-    mode and without recording gradients. Returns e.g. ``{'loss': 0.08, 'accuracy': 0.975}``.
-
-    ``metrics`` and ``from_logits`` are :func:`fit`'s."""
-    _check_from_logits(from_logits)
-    loader = as_loader(data, batch_size, False, "evaluation")
-    return evaluate_loader(model, loss_fn, loader, _metric_specs(metrics, loss_fn, from_logits))
-
-
-def predict(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
-    """The model's outputs for inputs ``x`` (array or tensor of shape (N, ...)), computed in
-    batches in eval mode without gradients. Returns an ndarray of shape (N, ...)."""
-    array = np.asarray(x.data if isinstance(x, Tensor) else x)
-    if array.ndim == 0 or len(array) == 0:
-        raise ValueError(
-            f"predict: expected inputs of shape (N, ...) with N > 0; got {array.shape}"
-        )
-    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [
-                model(Tensor(array[i : i + batch_size])).data
-                for i in range(0, len(array), batch_size)
-            ]
-    finally:
-        model.train(was_training)
-    return np.concatenate(outputs)
