@@ -31,6 +31,12 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def refuse_out(op_name: str, out: object) -> None:
+    """Refuse PyTorch's ``out=``: results are always new tensors here (the graph needs them)."""
+    if out is not None:
+        raise TypeError(f"chainrule.{op_name}: out= is not supported; assign the result instead")
+
+
 def as_float(x: Any) -> Tensor:
     """Integer tensors become the default float dtype, as math functions of them do in PyTorch."""
     x = as_tensor(x)
