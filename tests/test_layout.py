@@ -20,7 +20,16 @@ PACKAGE = SRC / "chainrule"
 LAYERS = [
     (
         "engine",
-        ("_tensor", "dtypes", "random", "functional", "finite_differences", "autograd", "ops"),
+        (
+            "_tensor",
+            "dtypes",
+            "random",
+            "functional",
+            "finite_differences",
+            "return_types",
+            "autograd",
+            "ops",
+        ),
     ),
     ("io", ("io",)),
     ("building blocks", ("nn", "optim", "data")),
