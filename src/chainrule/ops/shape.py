@@ -56,14 +56,18 @@ class GetItem(Function):
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
         self.basic = _is_basic(index)
-        return x[index]
+        if self.basic:
+            return x[index]
+        # PyTorch applies integers first (as selections), then the advanced indices.
+        self.first, self.index = _integers_first(index)
+        return x[index] if self.first is None else x[self.first][self.index]
 
     def backward(self, grad):
         out = np.zeros(self.shape, dtype=grad.dtype)
         if self.basic:
             out[self.index] = grad
-        else:
-            np.add.at(out, self.index, grad)
+        else:  # out[first] is a view: the sums land in out
+            np.add.at(out if self.first is None else out[self.first], self.index, grad)
         return (out,)
 
 
@@ -102,19 +106,73 @@ class Pad(Function):
 
 
 def _is_basic(index: Any) -> bool:
-    """True for indexes made only of ints, slices, None and Ellipsis (no repeats possible)."""
+    """True for indexes made only of ints, slices, None and Ellipsis (no repeats possible).
+
+    A bool (``x[True]``) is an advanced index: one new axis, broadcast with the others."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+    return all(
+        (isinstance(p, (int, np.integer, slice)) and p is not True and p is not False)
+        or p is None
+        or p is Ellipsis
+        for p in parts
+    )
+
+
+def _is_integer(p: Any) -> bool:
+    return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+
+
+def _check_index_dtype(p: Any) -> None:
+    if isinstance(p, np.ndarray) and p.dtype.kind not in "biu":
+        raise IndexError(
+            f"tensors used as indices must be integer (int64, int32, uint8) or bool; got {p.dtype}"
+        )
+
+
+def _integers_first(index: Any) -> tuple[tuple[Any, ...] | None, Any]:
+    """``index`` split as PyTorch reads it: ``(first, rest)`` with ``x[index] = x[first][rest]``.
+
+    ``first`` holds the integers, slices, None and Ellipsis (a basic index: a view); ``rest`` the
+    advanced indices. NumPy counts integers as advanced indices, so that ``x[0, :, [1, 2]]``
+    moves the broadcast index axis first; PyTorch selects with the integers before that rule
+    applies. ``first`` is None when no integer meets an advanced index (both libraries agree).
+    """
+    if not isinstance(index, tuple):
+        _check_index_dtype(index)
+        return None, index
+    for p in index:
+        _check_index_dtype(p)
+    if not any(_is_integer(p) for p in index):
+        return None, index
+    first: list[Any] = []
+    rest: list[Any] = []
+    for p in index:
+        if _is_integer(p):
+            first.append(p)
+        elif p is Ellipsis:
+            first.append(p)
+            rest.append(p)
+        elif p is None or isinstance(p, slice):
+            first.append(p)
+            rest.append(slice(None))  # already applied: keep the axis whole
+        elif isinstance(p, (bool, np.bool_)):
+            rest.append(p)
+        else:
+            first.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
+            rest.append(p)
+    return tuple(first), tuple(rest)
 
 
 def plain_index(index: Any) -> Any:
-    """Tensors and lists inside an index become ndarrays."""
+    """Tensors and lists inside an index become ndarrays; a 0-d integer tensor an int."""
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        data = index.data
+        return int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        return array.astype(np.int64) if array.size == 0 else array
     return index
 
 
@@ -126,6 +184,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     try:
         return GetItem.apply(x, index=index)
     except IndexError as err:
+        if str(err).startswith("tensors used as indices"):
+            raise
         raise IndexError(
             f"index {index!r} does not fit a tensor of shape {x.shape}: {err}"
         ) from None
