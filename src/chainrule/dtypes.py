@@ -81,3 +81,83 @@ def scalar_dtype(value: object, tensor_dtype: np.dtype) -> np.dtype:
     if kind in "iu" and tensor_dtype.kind == "b":
         return np.dtype(np.int64)
     return tensor_dtype
+
+
+# ----- dtype objects under PyTorch's names -----------------------------------------------------
+# They are NumPy's dtype objects themselves, so they work wherever NumPy takes a dtype and
+# ``x.dtype == chainrule.float32`` holds. ``bool``, ``int`` and ``float`` would shadow the
+# builtins here, so chainrule/__init__.py binds those three names from TORCH_NAMES.
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+double, half, long, short = float64, float16, int64, int16
+
+#: Every dtype name PyTorch has that NumPy can hold, as chainrule exports them.
+TORCH_NAMES = {
+    "float32": float32,
+    "float": float32,
+    "float64": float64,
+    "double": float64,
+    "float16": float16,
+    "half": float16,
+    "int64": int64,
+    "long": int64,
+    "int32": int32,
+    "int": int32,
+    "int16": int16,
+    "short": int16,
+    "int8": int8,
+    "uint8": uint8,
+    "bool": bool_,
+}
+
+#: PyTorch dtypes NumPy cannot hold (or chainrule cannot differentiate), and why.
+UNSUPPORTED = {
+    "bfloat16": "NumPy has no bfloat16; use float32 (or float16)",
+    "complex64": "chainrule tensors hold real numbers only",
+    "complex128": "chainrule tensors hold real numbers only",
+    "cfloat": "chainrule tensors hold real numbers only",
+    "cdouble": "chainrule tensors hold real numbers only",
+    "float8_e4m3fn": "NumPy has no 8-bit floats",
+    "float8_e5m2": "NumPy has no 8-bit floats",
+    "qint8": "quantized tensors are not implemented",
+    "quint8": "quantized tensors are not implemented",
+}
+
+
+def resolve_dtype(dtype: object, default: np.dtype | None = None) -> np.dtype | None:
+    """``dtype`` (a chainrule/NumPy dtype, a type like ``float`` or a name; None means
+    ``default``) as a NumPy dtype; refuses what tensors cannot hold, naming the dtype."""
+    if dtype is None:
+        return default
+    try:
+        d = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError as e:
+        raise TypeError(f"{dtype!r} is not a dtype (expected e.g. chainrule.float32)") from e
+    if d.kind not in "biuf":
+        raise TypeError(
+            f"dtype {d} is not supported: tensors hold bool, integer or floating-point numbers"
+        )
+    return d
+
+
+def is_floating_point(x: object) -> bool:
+    """Whether tensor (or array) ``x`` has a floating-point dtype (``torch.is_floating_point``)."""
+    dtype = getattr(x, "dtype", None)
+    return (np.asarray(x).dtype if dtype is None else np.dtype(dtype)).kind == "f"
+
+
+def finfo(dtype: object = None) -> np.finfo:
+    """Machine limits of a float dtype (default dtype if omitted): ``eps``, ``max``, ``tiny``…"""
+    return np.finfo(_default if dtype is None else resolve_dtype(dtype))
+
+
+def iinfo(dtype: object) -> np.iinfo:
+    """Machine limits of an integer dtype: ``min``, ``max``, ``bits``."""
+    return np.iinfo(resolve_dtype(dtype))
