@@ -1,0 +1,183 @@
+"""Scans along one dimension: cumsum, cumprod, cummax, cummin, logcumsumexp.
+
+``dim`` is required (as in PyTorch; NumPy's ``axis`` is its alias). A 0-d tensor scans as one
+element. Integer and bool inputs of cumsum/cumprod give int64, as in PyTorch.
+
+Subgradients follow PyTorch: cumprod is exact at zeros (no division by a zero element);
+cummax/cummin send each output's gradient to the index it reports (the last of equal maxima);
+logcumsumexp never overflows, and its gradient is NaN only where PyTorch's is (an element at
+−inf whose running sum is still −inf).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule import return_types
+from chainrule._tensor import Tensor, as_tensor
+from chainrule.autograd.function import Function
+from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops.sorting import Selection
+
+
+def _reverse_cumsum(a: np.ndarray, axis: int) -> np.ndarray:
+    """Σ over k ≥ i along ``axis``."""
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
+class CumSum(Function):
+    """d(Σₖ≤ᵢ xₖ)/dxⱼ = 1 for j ≤ i."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x.reshape(x.shape or (1,)), axis=axis).reshape(x.shape)
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return (grad,)
+        return (_reverse_cumsum(grad, self.axis),)
+
+
+class CumProd(Function):
+    """d(Πₖ≤ᵢ xₖ)/dxⱼ = Πₖ≤ᵢ,ₖ≠ⱼ xₖ for j ≤ i (computed without dividing by zeros)."""
+
+    def forward(self, x, axis):
+        self.x, self.axis = x, axis
+        self.out = np.cumprod(x.reshape(x.shape or (1,)), axis=axis).reshape(x.shape)
+        return self.out
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return (grad,)
+        x, out, ax = self.x, self.out, self.axis
+        zero = x == 0
+        seen = np.cumsum(zero, axis=ax)  # zeros up to and including each position
+        before_first = seen == 0
+        first = zero & (seen == 1)
+        safe = np.where(zero, 1, x)
+        # Before the first zero: Σᵢ≥ⱼ gᵢ·outᵢ/xⱼ (out is 0 from the first zero on).
+        g_before = _reverse_cumsum(grad * out, ax) / safe
+        # At the first zero: the same sums with that zero taken as 1.
+        out_one = np.cumprod(np.where(first, 1, x), axis=ax)
+        g_first = _reverse_cumsum(np.where(seen >= 1, grad * out_one, 0), ax)
+        return (np.where(before_first, g_before, np.where(first, g_first, 0)),)
+
+
+class LogCumSumExp(Function):
+    """d log Σₖ≤ᵢ exp xₖ / dxⱼ = exp(xⱼ − outᵢ) for j ≤ i."""
+
+    def forward(self, x, axis):
+        self.x, self.axis = x, axis
+        with np.errstate(invalid="ignore"):
+            out = np.logaddexp.accumulate(x.reshape(x.shape or (1,)), axis=axis)
+        self.out = out.reshape(x.shape)
+        return self.out
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return (grad,)
+        x, out, ax = self.x, self.out, self.axis
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # Σᵢ≥ⱼ gᵢ exp(−outᵢ), split by the sign of g, each summed in log space.
+            parts = []
+            for g in (np.maximum(grad, 0), np.maximum(-grad, 0)):
+                log_terms = np.log(g) - out
+                acc = np.flip(np.logaddexp.accumulate(np.flip(log_terms, ax), axis=ax), ax)
+                parts.append(np.exp(x + acc))
+            return (parts[0] - parts[1],)
+
+
+class CumMax(Selection):
+    """d cummax(x)ᵢ/dxⱼ = 1 if j is the index cummax reports at i, else 0."""
+
+
+class CumMin(Selection):
+    """d cummin(x)ᵢ/dxⱼ = 1 if j is the index cummin reports at i, else 0."""
+
+
+def _axis(name: str, x: Tensor, dim: Any, axis: Any) -> int:
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}() got both dim and its alias axis; pass one of them")
+        dim = axis
+    if dim is None:
+        raise TypeError(f"{name}() missing required argument 'dim'")
+    (ax,) = normalize_axes(dim, x.ndim)
+    return ax
+
+
+def _scan(name: str, op: type[Function], input: Any, dim: Any, axis: Any, dtype: Any) -> Tensor:
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.data.dtype.kind in "biu":
+        x = Tensor._wrap(x.data.astype(np.int64))
+    return op.apply(x, axis=_axis(name, x, dim, axis))
+
+
+def cumsum(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: Any = None,
+    axis: int | None = None,
+    out: None = None,
+) -> Tensor:
+    """Running sums along ``dim``. Shape: ``input.shape``."""
+    refuse_out("cumsum", out)
+    return _scan("cumsum", CumSum, input, dim, axis, dtype)
+
+
+def cumprod(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: Any = None,
+    axis: int | None = None,
+    out: None = None,
+) -> Tensor:
+    """Running products along ``dim``. Shape: ``input.shape``."""
+    refuse_out("cumprod", out)
+    return _scan("cumprod", CumProd, input, dim, axis, dtype)
+
+
+def logcumsumexp(
+    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: None = None
+) -> Tensor:
+    """log Σₖ≤ᵢ exp(xₖ) along ``dim``, without overflow. Shape: ``input.shape``."""
+    refuse_out("logcumsumexp", out)
+    x = as_tensor(input)
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"logcumsumexp() needs a floating-point tensor; got {x.dtype}")
+    return LogCumSumExp.apply(x, axis=_axis("logcumsumexp", x, dim, axis))
+
+
+def _running(name, op, ufunc, result, input, dim, axis, out):
+    refuse_out(name, out)
+    x = as_tensor(input)
+    ax = _axis(name, x, dim, axis)
+    a = x.data if x.ndim else x.data.reshape(1)
+    running = ufunc.accumulate(a, axis=ax)
+    shape = [1] * a.ndim
+    shape[ax] = a.shape[ax]
+    pos = np.arange(a.shape[ax]).reshape(shape)
+    # x reaches the running extreme at i: the reported index moves there (the last on ties).
+    idx = np.maximum.accumulate(np.where(a == running, pos, 0), axis=ax)
+    values = op.apply(x, indices=idx, axis=ax, shape=x.shape)
+    return result(values, Tensor._wrap(idx.reshape(x.shape).astype(np.int64, copy=False)))
+
+
+def cummax(
+    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: None = None
+) -> return_types.cummax:
+    """``(values, indices)``: running maxima along ``dim`` and the (last) index of each."""
+    return _running("cummax", CumMax, np.maximum, return_types.cummax, input, dim, axis, out)
+
+
+def cummin(
+    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: None = None
+) -> return_types.cummin:
+    """``(values, indices)``: running minima along ``dim`` and the (last) index of each."""
+    return _running("cummin", CumMin, np.minimum, return_types.cummin, input, dim, axis, out)
