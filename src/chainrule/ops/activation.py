@@ -7,15 +7,17 @@ Every formula here is written so that it cannot overflow: sigmoid uses e^−|x|,
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float
+from chainrule.ops.arithmetic import cast
+from chainrule.ops.erf import erf_values
 from chainrule.random import GeneratorLike, resolve_generator
 
-_erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -92,8 +94,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        erf = np.asarray(_erf(x / _SQRT_2), dtype=np.float64)
-        self.cdf = (0.5 * (1 + erf)).astype(x.dtype)
+        self.cdf = 0.5 * (1 + erf_values(x / _SQRT_2))
         return x * self.cdf
 
     def backward(self, grad):
@@ -197,14 +198,49 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(x, beta=x.data.dtype.type(beta), threshold=threshold)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """e^xᵢ / Σⱼ e^xⱼ along ``axis`` (the last by default). Shape unchanged."""
-    return Softmax.apply(as_float(x), axis=axis)
+def _softmax_input(input: Tensor, dim: int | None, dtype: Any, axis: int | None, name: str):
+    """The input (cast to ``dtype`` first, as PyTorch does) and its axis: ``dim``, or its alias
+    ``axis``, or the last one. A 0-d tensor takes dim 0 or -1."""
+    if dim is None:
+        dim = -1 if axis is None else axis
+    elif axis is not None:
+        raise TypeError(f"{name}() got both dim and its alias axis; pass one")
+    x = as_float(input) if dtype is None else cast(as_tensor(input), dtype)
+    nd = x.data.ndim
+    if not -nd <= dim < (nd or 1):
+        raise IndexError(
+            f"{name}: dimension out of range (expected to be in range of "
+            f"[{-(nd or 1)}, {(nd or 1) - 1}], but got {dim})"
+        )
+    return x, (dim if nd else None)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """xᵢ − log Σⱼ e^xⱼ along ``axis``; finite wherever the input is, unlike log(softmax)."""
-    return LogSoftmax.apply(as_float(x), axis=axis)
+def softmax(
+    input: Tensor,
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: Any = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
+    """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (alias ``axis``; the last if neither is given, where PyTorch's
+    deprecated implicit choice may differ). ``dtype`` casts the input first. Shape unchanged."""
+    x, dim = _softmax_input(input, dim, dtype, axis, "softmax")
+    return Softmax.apply(x, axis=dim)
+
+
+def log_softmax(
+    input: Tensor,
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: Any = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
+    """xᵢ − log Σⱼ e^xⱼ along ``dim`` (alias ``axis``; the last by default); finite wherever the
+    input is, unlike log(softmax). ``dtype`` casts the input first. Shape unchanged."""
+    x, dim = _softmax_input(input, dim, dtype, axis, "log_softmax")
+    return LogSoftmax.apply(x, axis=dim)
 
 
 def dropout(

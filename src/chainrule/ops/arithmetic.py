@@ -209,9 +209,23 @@ def mul(a: Any, b: Any) -> Tensor:
     return Mul.apply(*operands(a, b))
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """Elementwise ``a / b`` with broadcasting (true division; integers give floats)."""
-    a, b = operands(a, b)
+def div(
+    input: Any, other: Any, *, rounding_mode: str | None = None, out: None = None
+) -> Tensor:
+    """Elementwise ``input / other`` with broadcasting (true division; integers give floats).
+
+    ``rounding_mode='trunc'`` rounds the quotient toward zero, ``'floor'`` down (Python's
+    ``//``); those keep integer dtypes and have zero gradients, as in PyTorch. Also ``divide``
+    and ``true_divide``.
+    """
+    a, b = operands(input, other)
+    if rounding_mode is not None or out is not None:
+        from chainrule.ops._common import refuse_out
+        from chainrule.ops.rounding import rounded_div
+
+        refuse_out("div", out)
+        if rounding_mode is not None:
+            return rounded_div(a, b, rounding_mode)
     if a.data.dtype.kind != "f":
         a, b = cast(a, dtypes.get_default_dtype()), cast(b, dtypes.get_default_dtype())
     return Div.apply(a, b)
