@@ -176,6 +176,8 @@ def topk(
     refuse_out("topk", out)
     x, a, ax = _prepare("topk", input, dim, axis)
     _check_k("topk", k, a.shape[ax], ax, 0)
+    if x.ndim == 0:
+        k = 1  # PyTorch: a 0-d input gives itself back for k = 0 and k = 1
     idx = np.take(_order(a, ax, largest), np.arange(k), axis=ax)
     return _select(TopK, x, idx, ax, True, return_types.topk)
 
