@@ -27,12 +27,18 @@ LAYERS = [
             "functional",
             "finite_differences",
             "return_types",
+            "linalg",
             "autograd",
             "ops",
+            # creation, devices and PyTorch's device-query module paths (issue 10)
+            *("creation", "sampling", "devices", "legacy", "cuda", "mps", "accelerator"),
+            "backends",
         ),
     ),
     ("io", ("io",)),
     ("building blocks", ("nn", "optim", "data")),
+    # torch.utils.data's path: an alias of chainrule.data, above it so it may import it
+    ("module paths", ("utils",)),
     ("training", ("training",)),
     ("tools", ("learn", "interop", "playground")),
     ("command line", ("cli", "__main__")),

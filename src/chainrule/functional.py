@@ -17,8 +17,63 @@ from chainrule.ops.activation import (
     softplus,
     tanh,
 )
+from chainrule.ops.activation_extra import (
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    normalize,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+)
 from chainrule.ops.arithmetic import add, cast, div, linear, matmul, mul, neg, pow, sub
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.erf import erf, erfc, erfinv
+from chainrule.ops.indexing import gather, scatter, scatter_add, scatter_reduce
+from chainrule.ops.layout import (
+    chunk,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    split,
+    swapaxes,
+    swapdims,
+    tile,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+)
+from chainrule.ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    dot,
+    einsum,
+    ger,
+    matrix_power,
+    mm,
+    mv,
+    outer,
+    tensordot,
+)
 from chainrule.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -28,8 +83,49 @@ from chainrule.ops.loss import (
     mse_loss,
     nll_loss,
 )
+from chainrule.ops.norms import norm
 from chainrule.ops.pointwise import abs, clip, exp, log, maximum, minimum, sqrt, where
+from chainrule.ops.predicates import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
+from chainrule.ops.rounding import (
+    ceil,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    remainder,
+    round,
+    sgn,
+    sign,
+    trunc,
+)
+from chainrule.ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
+from chainrule.ops.selection import (
+    argwhere,
+    index_add,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    one_hot,
+    take_along_dim,
+)
 from chainrule.ops.shape import (
     concatenate,
     expand,
@@ -42,6 +138,56 @@ from chainrule.ops.shape import (
     stack,
     transpose,
     unsqueeze,
+)
+from chainrule.ops.sorting import argsort, kthvalue, median, mode, msort, sort, topk
+from chainrule.ops.special import (
+    exp2,
+    expm1,
+    hypot,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    nan_to_num,
+    reciprocal,
+    rsqrt,
+    square,
+)
+from chainrule.ops.statistics import (
+    all,
+    amax,
+    amin,
+    aminmax,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    prod,
+    std,
+    std_mean,
+    var_mean,
+)
+from chainrule.ops.trig import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cos,
+    cosh,
+    sin,
+    sinh,
+    tan,
 )
 
 clamp = clip
