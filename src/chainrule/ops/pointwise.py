@@ -161,9 +161,16 @@ def minimum(a: Any, b: Any) -> Tensor:
     return Minimum.apply(*operands(a, b))
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (all three broadcast together)."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """``input`` where ``condition`` is true, else ``other`` (all three broadcast together).
+
+    With the condition alone, ``nonzero(condition, as_tuple=True)``: one int64 index tensor per
+    dimension. Shapes: the broadcast shape of the three; ``(n,)`` each for the one-argument form.
+    """
+    a, b = input, other
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if a is None and b is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     if cond.dtype != bool:
         raise TypeError(f"where() needs a bool condition; got {cond.dtype}")
     a, b = operands(a, b)

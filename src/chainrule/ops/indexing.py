@@ -1,0 +1,281 @@
+"""Ops that read or write along one dimension through an index tensor: gather, scatter,
+scatter_add, scatter_reduce (PyTorch's names and argument order).
+
+Each entry of ``index`` names one position of ``input``: along ``dim`` the index value, along every
+other axis the entry's own coordinate. Positions are turned into flat offsets once
+(:func:`positions`); forward and backward then read, write or sum through them, so repeated
+indices are summed by ``np.bincount`` / ``ufunc.at`` as the chain rule asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.function import Function
+from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops.arithmetic import as_tensor, cast
+
+#: scatter_reduce's reductions and the value an untouched accumulator starts from.
+_IDENTITY = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "amax": -np.inf, "amin": np.inf}
+
+
+def positions(shape: tuple[int, ...], dim: int, index: np.ndarray, op: str) -> np.ndarray:
+    """Flat offsets into an array of ``shape`` for every entry of ``index`` (same shape as
+    ``index``): the index value along ``dim``, the entry's coordinate elsewhere."""
+    given = index.shape
+    if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
+        raise ValueError(
+            f"{op}: index has {index.ndim} dimensions; it must have as many as the input "
+            f"({len(shape)})"
+        )
+    shape = shape or (1,)
+    index = index.reshape(index.shape or (1,))
+    for d, (n, m) in enumerate(zip(index.shape, shape)):
+        if d != dim and n > m:
+            raise ValueError(f"{op}: index size {n} exceeds the input's size {m} in dimension {d}")
+    if index.size and (index.min() < 0 or index.max() >= shape[dim]):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(
+            f"{op}: index {bad} is out of bounds for dimension {dim} with size {shape[dim]}"
+        )
+    grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grid[dim] = index
+    return np.ravel_multi_index(tuple(grid), shape).reshape(given)
+
+
+def _index_array(index: Any, op: str) -> np.ndarray:
+    data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{op}(): index must be an integer tensor (int64); got {data.dtype}")
+    return data
+
+
+def _resolve_dim(dim: Any, axis: Any, ndim: int, op: str) -> int:
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}(): give dim or its alias axis, not both")
+        dim = axis
+    if dim is None:
+        raise TypeError(f"{op}(): missing the dimension argument dim")
+    return normalize_axes(dim, ndim)[0]
+
+
+def _region(src_shape: tuple[int, ...], index_shape: tuple[int, ...], op: str) -> tuple:
+    """The leading block of ``src`` that ``index`` covers (src may be larger in every axis)."""
+    if len(src_shape) != len(index_shape) and (len(src_shape) > 1 or len(index_shape) > 1):
+        raise ValueError(f"{op}: src has {len(src_shape)} dimensions; index {len(index_shape)}")
+    for d, (n, m) in enumerate(zip(index_shape, src_shape)):
+        if n > m:
+            raise ValueError(f"{op}: index size {n} exceeds src's size {m} in dimension {d}")
+    return tuple(slice(n) for n in index_shape)
+
+
+class Gather(Function):
+    """d gather(x, i)/dx: the gradient summed into the gathered positions (np.bincount)."""
+
+    def forward(self, x, pos):
+        self.shape, self.pos = x.shape, pos
+        return x.reshape(-1)[pos]
+
+    def backward(self, grad):
+        size = int(np.prod(self.shape))
+        flat = np.bincount(self.pos.reshape(-1), grad.reshape(-1), minlength=size)
+        return (flat.astype(grad.dtype, copy=False).reshape(self.shape),)
+
+
+class Scatter(Function):
+    """d scatter(x, i, s)/dx = 1 off the written positions; d/ds = the gradient read back there."""
+
+    def forward(self, x, src, pos, region):
+        self.pos, self.region, self.src_shape = pos, region, src.shape
+        out = x.copy()
+        out.reshape(-1)[pos.reshape(-1)] = src[region].reshape(-1)
+        return out
+
+    def backward(self, grad):
+        gx = gs = None
+        if self.needs_input_grad[0]:
+            gx = grad.copy()
+            gx.reshape(-1)[self.pos.reshape(-1)] = 0
+        if self.needs_input_grad[1]:
+            gs = np.zeros(self.src_shape, dtype=grad.dtype)
+            gs[self.region] = grad.reshape(-1)[self.pos]
+        return gx, gs
+
+
+class ScatterReduce(Function):
+    """d/dx, d/ds of each reduction: sum 1; mean 1/count; prod (product of the others);
+    amax/amin 1/ties at the winners, 0 elsewhere."""
+
+    def forward(self, x, src, pos, region, reduce, include_self):
+        self.pos, self.region, self.src_shape = pos, region, src.shape
+        self.reduce, self.include_self = reduce, include_self
+        self.x, self.vals = x, src[region].reshape(-1)
+        flat = pos.reshape(-1)
+        out = x.copy().reshape(-1)
+        if not include_self:
+            out[flat] = _identity(reduce, out.dtype)
+        if reduce in ("sum", "mean"):
+            np.add.at(out, flat, self.vals)
+        else:
+            ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+            ufunc.at(out, flat, self.vals)
+        if reduce == "mean":
+            self.count = np.bincount(flat, minlength=out.size) + (1 if include_self else 0)
+            divide = np.divide if out.dtype.kind == "f" else np.floor_divide
+            divide(out, self.count, out=out, where=self.count > 0)
+            self.count = np.maximum(self.count, 1)
+        self.out = out.reshape(x.shape)
+        return self.out
+
+    def backward(self, grad):
+        g, flat = grad.reshape(-1), self.pos.reshape(-1)
+        touched = np.zeros(g.size, dtype=bool)
+        touched[flat] = True
+        g_self, g_src = self._local(flat)
+        gx = np.where(touched, g_self * g if self.include_self else 0, g)
+        gs = np.zeros(self.src_shape, dtype=grad.dtype)
+        gs[self.region] = (g_src * g[flat]).reshape(self.pos.shape)
+        return gx.reshape(grad.shape).astype(grad.dtype, copy=False), gs
+
+    def _local(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """∂out/∂self per output position and ∂out/∂src per src entry."""
+        x, vals, out = self.x.reshape(-1), self.vals, self.out.reshape(-1)
+        if self.reduce == "sum":
+            return np.ones_like(out), np.ones_like(vals)
+        if self.reduce == "mean":
+            return 1.0 / self.count, 1.0 / self.count[flat]
+        if self.reduce == "prod":
+            return _others_product(x, vals, flat, self.include_self)
+        ties = np.bincount(flat, vals == out[flat], minlength=out.size)
+        if self.include_self:
+            ties = ties + (x == out)
+        ties = np.maximum(ties, 1)
+        return (x == out) / ties, (vals == out[flat]) / ties[flat]
+
+
+def _identity(reduce: str, dtype: np.dtype) -> Any:
+    value = _IDENTITY[reduce]
+    if dtype.kind in "iu" and np.isinf(value):
+        info = np.iinfo(dtype)
+        return info.min if value < 0 else info.max
+    return value
+
+
+def _others_product(x, vals, flat, include_self):
+    """For prod: the product of every other factor at each position, zeros handled exactly."""
+    factors = np.where(vals == 0, 1.0, vals)
+    nonzero = np.ones_like(x) if not include_self else np.where(x == 0, 1.0, x)
+    np.multiply.at(nonzero, flat, factors)
+    zeros = np.bincount(flat, vals == 0, minlength=x.size) + (include_self & (x == 0))
+    own_x = np.where(x == 0, 1.0, x)
+    g_self = np.where(zeros - (x == 0) > 0, 0.0, nonzero / own_x)
+    g_src = np.where(zeros[flat] - (vals == 0) > 0, 0.0, nonzero[flat] / factors)
+    return g_self, g_src
+
+
+def gather(
+    input: Tensor,
+    dim: int | None = None,
+    index: Any = None,
+    *,
+    sparse_grad: bool = False,
+    out: None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """``out[i][j][k] = input[index[i][j][k]][j][k]`` for ``dim=0`` (likewise for other dims).
+
+    ``index`` has ``input``'s number of dimensions and is no larger than ``input`` outside
+    ``dim``; the result has ``index``'s shape.
+    """
+    refuse_out("gather", out)
+    x = as_tensor(input)
+    d = _resolve_dim(dim, axis, x.ndim, "gather")
+    pos = positions(x.shape, d, _index_array(index, "gather"), "gather")
+    return Gather.apply(x, pos=pos)
+
+
+def scatter(
+    input: Tensor,
+    dim: int | None = None,
+    index: Any = None,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+    out: None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """A copy of ``input`` with ``src`` (a tensor, or a number) written where ``index`` points:
+    ``out[index[i][j]][j] = src[i][j]`` for ``dim=0``. ``reduce='add' | 'multiply'`` combines
+    instead of overwriting (see :func:`scatter_reduce`). Repeated positions: one write wins."""
+    refuse_out("scatter", out)
+    src = value if src is None else src
+    x = as_tensor(input)
+    idx = _index_array(index, "scatter")
+    if not isinstance(src, Tensor):
+        src = Tensor._wrap(np.full(idx.shape, src, dtype=x.dtype))
+    if reduce is not None:
+        modes = {"add": "sum", "multiply": "prod"}
+        if reduce not in modes:
+            raise ValueError(f"scatter(): reduce must be 'add' or 'multiply'; got {reduce!r}")
+        return scatter_reduce(x, dim, idx, src, modes[reduce], axis=axis)
+    d = _resolve_dim(dim, axis, x.ndim, "scatter")
+    pos = positions(x.shape, d, idx, "scatter")
+    region = _region(src.shape, idx.shape, "scatter")
+    return Scatter.apply(x, cast(src, x.dtype), pos=pos, region=region)
+
+
+def scatter_add(
+    input: Tensor,
+    dim: int | None = None,
+    index: Any = None,
+    src: Any = None,
+    *,
+    out: None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """A copy of ``input`` with ``src`` added where ``index`` points (repeats add up)."""
+    refuse_out("scatter_add", out)
+    return scatter_reduce(input, dim, index, src, "sum", axis=axis)
+
+
+def scatter_reduce(
+    input: Tensor,
+    dim: int | None = None,
+    index: Any = None,
+    src: Any = None,
+    reduce: str = "sum",
+    *,
+    include_self: bool = True,
+    out: None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """``input`` with ``src``'s entries reduced into the positions ``index`` names.
+
+    ``reduce``: ``'sum' | 'prod' | 'mean' | 'amax' | 'amin'``. With ``include_self=False`` the
+    values already in ``input`` at written positions take no part. The result has ``input``'s
+    shape; ties in amax/amin share the gradient evenly.
+    """
+    refuse_out("scatter_reduce", out)
+    if reduce not in _IDENTITY:
+        raise ValueError(
+            f"scatter_reduce(): reduce must be one of {sorted(_IDENTITY)}; got {reduce!r}"
+        )
+    x = as_tensor(input)
+    src = as_tensor(src, x)
+    idx = _index_array(index, "scatter_reduce")
+    d = _resolve_dim(dim, axis, x.ndim, "scatter_reduce")
+    pos = positions(x.shape, d, idx, "scatter_reduce")
+    region = _region(src.shape, idx.shape, "scatter_reduce")
+    return ScatterReduce.apply(
+        x,
+        cast(src, x.dtype),
+        pos=pos,
+        region=region,
+        reduce=reduce,
+        include_self=bool(include_self),
+    )
