@@ -106,7 +106,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [as_tensor(t) for t in operands]
-    subs, output = _parse_einsum(equation, [t.shape for t in tensors])
+    subs, output = _parse_einsum(equation, [tuple(t.shape) for t in tensors])
     return Einsum.apply(*tensors, subscripts=subs, output=output)
 
 
@@ -134,14 +134,16 @@ def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Any] = 2, out: None = N
 def _check(name: str, t: Tensor, ndim: int, what: str) -> Tensor:
     t = as_tensor(t)
     if t.ndim != ndim:
-        raise RuntimeError(f"{name}(): {what} must be a {ndim}-D tensor; got shape {t.shape}")
+        raise RuntimeError(
+            f"{name}(): {what} must be a {ndim}-D tensor; got shape {tuple(t.shape)}"
+        )
     return t
 
 
 def _inner(name: str, a: Tensor, b: Tensor, ai: int, bi: int) -> None:
     if a.shape[ai] != b.shape[bi]:
         raise RuntimeError(
-            f"{name}(): shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"{name}(): shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({a.shape[ai]} != {b.shape[bi]})"
         )
 
@@ -159,7 +161,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: None = None) -> Tensor:
     refuse_out("bmm", out)
     a, b = _check("bmm", input, 3, "input"), _check("bmm", mat2, 3, "mat2")
     if a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm(): batch sizes differ: {a.shape} and {b.shape}")
+        raise RuntimeError(f"bmm(): batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
     _inner("bmm", a, b, 2, 1)
     return matmul(a, b)
 
@@ -177,7 +179,9 @@ def dot(input: Tensor, tensor: Tensor, *, out: None = None) -> Tensor:
     refuse_out("dot", out)
     a, b = _check("dot", input, 1, "input"), _check("dot", tensor, 1, "tensor")
     if a.shape != b.shape:
-        raise RuntimeError(f"dot(): 1-D tensors of different lengths: {a.shape} and {b.shape}")
+        raise RuntimeError(
+            f"dot(): 1-D tensors of different lengths: {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 
@@ -236,7 +240,9 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     """``input`` (…, m, m) multiplied by itself ``n ≥ 0`` times (the identity for n = 0)."""
     a = as_tensor(input)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"matrix_power(): needs square matrices (..., m, m); got {a.shape}")
+        raise RuntimeError(
+            f"matrix_power(): needs square matrices (..., m, m); got {tuple(a.shape)}"
+        )
     if n < 0:
         raise NotImplementedError("matrix_power(): negative powers need inv(), not in chainrule")
     if n == 0:

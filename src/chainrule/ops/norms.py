@@ -109,7 +109,9 @@ def matrix_norm(
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm(): A must have at least 2 dims; got {A.shape}")
+        raise RuntimeError(
+            f"linalg.matrix_norm(): A must have at least 2 dims; got {tuple(A.shape)}"
+        )
     rows, cols = resolve_dims("matrix_norm", A, dim, None) if len(dim) == 2 else (None, None)
     if rows is None or rows == cols:
         raise ValueError(f"linalg.matrix_norm(): dim must be two different dims, got {dim}")
