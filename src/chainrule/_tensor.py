@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import dtypes
-from chainrule.autograd.grad_mode import is_grad_enabled
+from chainrule import devices, dtypes
+from chainrule.sizes import Size
 
 _NOT_DIFFERENTIABLE = "only floating-point tensors can require gradients"
 
@@ -56,6 +56,7 @@ class Tensor:
         "name",
         "_retains_grad",
         "_hooks",
+        "_version",
         "__weakref__",
     )
     # Make NumPy defer to our reflected operators: ndarray * Tensor calls Tensor.__rmul__.
@@ -77,6 +78,7 @@ class Tensor:
         self.name = name
         self._retains_grad = False
         self._hooks: list[Callable[[Tensor], Any]] | None = None
+        self._version = 0
         if requires_grad:
             self.requires_grad = True
 
@@ -91,6 +93,7 @@ class Tensor:
         t.name = None
         t._retains_grad = False
         t._hooks = None
+        t._version = 0
         return t
 
     @classmethod
@@ -149,21 +152,40 @@ class Tensor:
         """The op node that produced this tensor (None for leaves)."""
         return self._ctx
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+        *,
+        grad: Any = None,
+    ) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         Parameters
         ----------
-        grad : array_like of shape ``self.shape``, optional
+        gradient : array_like of shape ``self.shape``, optional
             The gradient of some scalar with respect to this tensor. May be omitted only when
-            this tensor holds a single value (the loss), when it defaults to 1.
+            this tensor holds a single value (the loss), when it defaults to 1. (``grad=`` is
+            chainrule's older name for it.)
         retain_graph : bool
             Keep the graph's saved values so that ``backward`` can run through it again.
+        create_graph : bool
+            Refused (``NotImplementedError``): higher-order gradients are issue 12.
+        inputs : tensor or sequence of tensors, optional
+            Accumulate into the ``.grad`` of these only (see ``chainrule.autograd.backward``).
 
         Gradients are added to the ``.grad`` of leaves (they accumulate until cleared).
         """
         from chainrule.autograd.engine import backward
 
+        grad = gradient if grad is None else grad
+        retain_graph = bool(retain_graph)
+        if create_graph or inputs is not None:
+            from chainrule.autograd.api import backward as backward_to
+
+            return backward_to(self, grad, retain_graph, create_graph, inputs)
         if not self._requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -173,8 +195,8 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a single-value tensor (a loss); this "
-                    f"one has shape {self.shape}. Reduce it first (e.g. .sum() or .mean()) or "
-                    "pass grad= of the same shape."
+                    f"one has shape {self.data.shape}. Reduce it first (e.g. .sum() or .mean()) "
+                    "or pass a gradient of the same shape."
                 )
             backward(self, np.ones(self.data.shape, self.data.dtype), retain_graph)
             return
@@ -192,51 +214,68 @@ class Tensor:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._retains_grad = True
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed.
 
-        The hook may return a replacement gradient of the same shape. Returns a function that
-        removes the hook.
+        The hook may return a replacement gradient of the same shape. Returns a handle whose
+        ``remove()`` unregisters the hook (calling the handle does too).
         """
         if not self._requires_grad:
-            raise RuntimeError("register_hook() on a tensor that does not require grad")
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        hooks = self._hooks
-        return lambda: hooks.remove(hook) if hook in hooks else None
+        return RemovableHandle(self._hooks, hook)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside any graph."""
         return Tensor._wrap(self.data)
 
     def zero_(self) -> Tensor:
-        """Fill with zeros in place (for gradients and buffers; not recorded)."""
-        self.data[...] = 0
-        return self
+        """Fill with zeros in place (see :mod:`chainrule.ops.inplace`)."""
+        return inplace_ops.zero_(self)
 
     # ----- array facts ----------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The shape, a :class:`~chainrule.Size` (a tuple). The engine's own code reads
+        ``.data.shape``, the plain tuple, to skip building it."""
+        return Size(self.data.shape)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a :class:`~chainrule.Size`, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self.data.shape)
+        shape = self.data.shape
+        if not -len(shape) <= dim < len(shape):
+            raise IndexError(
+                f"size(): dimension {dim} is out of range for a tensor with {len(shape)} "
+                f"dimensions (expected in [{-len(shape)}, {len(shape) - 1}])"
+                if shape
+                else f"size(): dimension {dim} given but the tensor is 0-d (no dimensions)"
+            )
+        return shape[dim]
 
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
     def dim(self) -> int:
+        """The number of dimensions (also ``ndim``, ``ndimension()``)."""
         return self.data.ndim
 
     def numel(self) -> int:
+        """The number of elements (also ``nelement()``)."""
         return self.data.size
+
+    ndimension = dim
+    nelement = numel
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
@@ -281,7 +320,7 @@ class Tensor:
         if self.data.dtype != dtypes.get_default_dtype() and self.data.dtype.kind == "f":
             extra += f", dtype={self.data.dtype}"
         if self._ctx is not None:
-            extra += f", grad_fn=<{self._ctx.op_name}>"
+            extra += f", grad_fn=<{self._ctx.name()}>"
         elif self._requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -336,12 +375,8 @@ class Tensor:
         return F.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self._requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
-                "do it under chainrule.no_grad() (e.g. to initialize a parameter)"
-            )
-        self.data[plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        """``x[index] = value`` in place: counted, and recorded when a gradient needs it."""
+        inplace_ops.setitem(self, index, value)
 
     # Comparisons give bool tensors and are never differentiated.
     def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
@@ -366,71 +401,13 @@ class Tensor:
         return self._compare(other, np.greater_equal)
 
     # ----- methods mirroring chainrule.functional ------------------------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return F.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return F.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return F.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return F.min(self, axis, keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        return F.var(self, axis, keepdims, correction)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return F.logsumexp(self, axis, keepdims)
-
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Index of the largest value (not differentiable)."""
-        return Tensor._wrap(np.argmax(self.data, axis=axis))
-
-    def argmin(self, axis: int | None = None) -> Tensor:
-        """Index of the smallest value (not differentiable)."""
-        return Tensor._wrap(np.argmin(self.data, axis=axis))
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return F.reshape(self, *shape)
-
-    view = reshape
-
-    def permute(self, *axes: Any) -> Tensor:
-        return F.permute(self, *axes)
-
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        return F.transpose(self, dim0, dim1)
+    # Reductions, shape ops, exp/log/sqrt/abs, clip/clamp, maximum/minimum, matmul and pow are
+    # the functional ops themselves: see the P1 section at the end of this file.
 
     @property
     def T(self) -> Tensor:
-        """All axes reversed (the matrix transpose for 2-D tensors)."""
+        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
         return F.permute(self, tuple(range(self.ndim))[::-1])
-
-    def expand(self, *shape: Any) -> Tensor:
-        return F.expand(self, *shape)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return F.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        return F.unsqueeze(self, axis)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return F.flatten(self, start_dim, end_dim)
-
-    def exp(self) -> Tensor:
-        return F.exp(self)
-
-    def log(self) -> Tensor:
-        return F.log(self)
-
-    def sqrt(self) -> Tensor:
-        return F.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return F.abs(self)
 
     def tanh(self) -> Tensor:
         return F.tanh(self)
@@ -441,34 +418,36 @@ class Tensor:
     def relu(self) -> Tensor:
         return F.relu(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return F.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return F.log_softmax(self, axis)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return F.clip(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, other: Any) -> Tensor:
-        return F.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return F.minimum(self, other)
-
-    def matmul(self, other: Any) -> Tensor:
-        return F.matmul(self, other)
-
-    def pow(self, exponent: Any) -> Tensor:
-        return F.pow(self, exponent)
-
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor in ``dtype`` (itself if it already is)."""
-        return F.cast(self, dtype)
+    # ----- creation, dtypes, devices (issue 10)
+    def to(self, *args: Any, non_blocking: bool = False, copy: bool = False, **kw: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: this tensor in
+        that dtype, on the CPU (another device is refused); itself if nothing changes, unless
+        ``copy=True``. Differentiable between float dtypes."""
+        dtype = devices.target_dtype(args, kw, Tensor)
+        out = self if dtype is None else F.cast(self, dtype)
+        return self.clone() if copy and out is self else out
 
     astype = to
+
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        """Itself: every tensor is on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False, **kw: Any) -> Tensor:
+        """Refused: chainrule runs on the CPU only."""
+        raise devices.no_device("cuda" if device is None else device, "Tensor.cuda()")
+
+    @property
+    def device(self) -> devices.device:
+        """``device(type='cpu')``, always."""
+        return devices.CPU
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self) -> int:
+        """-1, PyTorch's answer for a CPU tensor."""
+        return -1
 
     def float(self) -> Tensor:
         return F.cast(self, np.float32)
@@ -476,26 +455,29 @@ class Tensor:
     def double(self) -> Tensor:
         return F.cast(self, np.float64)
 
-    def any(self) -> bool:
-        return bool(self.data.any())
-
-    def all(self) -> bool:
-        return bool(self.data.all())
-
     __hash__ = object.__hash__
 
 
 def tensor(
-    data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None
+    data: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    name: str | None = None,
+    *,
+    device: Any = None,
+    pin_memory: bool = False,
 ) -> Tensor:
     """Create a tensor from a copy of ``data`` (list, number or ndarray).
 
     Python floats become the default float dtype (float32); NumPy arrays keep their dtype.
+    ``device`` may only name the CPU; ``pin_memory`` is accepted and means nothing here.
 
     >>> x = tensor([[1.0, 2.0]], requires_grad=True)
     >>> x.shape, x.dtype
     ((1, 2), dtype('float32'))
     """
+    if device is not None:
+        devices.check_cpu(device, "chainrule.tensor")
     if isinstance(data, Tensor):
         data = data.data
     t = Tensor(dtypes.to_array(data, dtype, copy=True), requires_grad=requires_grad, name=name)
@@ -520,4 +502,162 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
 
 
 from chainrule import functional as F  # noqa: E402
-from chainrule.ops.shape import plain_index  # noqa: E402
+
+# ----- reductions, scans, sorting, linear algebra (issue 10)
+# Each function's first parameter is ``input``, so the function itself is the method: x.sort(1)
+# is F.sort(x, 1), with no wrapper call and the function's signature and docstring.
+for _name in (
+    "std prod amax amin aminmax any all argmax argmin count_nonzero norm "
+    "cumsum cumprod cummax cummin logcumsumexp "
+    "sort argsort msort topk kthvalue median mode "
+    "mm bmm mv dot outer ger addmm addmv addbmm baddbmm matrix_power"
+).split():
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+
+
+# ----- in-place ops and autograd (issue 10)
+# Each in-place method is its op in chainrule.ops.inplace (counted in _version, recorded when a
+# gradient needs it); the augmented operators are in place as in PyTorch: `w -= lr * w.grad`
+# under no_grad() updates the parameter itself.
+from chainrule.autograd.graph import RemovableHandle  # noqa: E402
+from chainrule.ops import inplace as inplace_ops  # noqa: E402
+
+for _name in (
+    "add_ sub_ mul_ div_ clamp_ neg_ exp_ fill_ copy_ masked_fill_ index_add_ scatter_ "
+    "uniform_ normal_"
+).split():
+    setattr(Tensor, _name, getattr(inplace_ops, _name))
+del _name
+Tensor.clamp_min_ = lambda self, min: inplace_ops.clamp_(self, min, None)  # type: ignore[attr-defined]
+Tensor.clamp_max_ = lambda self, max: inplace_ops.clamp_(self, None, max)  # type: ignore[attr-defined]
+Tensor.clip_ = Tensor.clamp_  # type: ignore[attr-defined]
+Tensor.subtract_ = Tensor.sub_  # type: ignore[attr-defined]
+Tensor.multiply_ = Tensor.mul_  # type: ignore[attr-defined]
+Tensor.divide_ = Tensor.div_  # type: ignore[attr-defined]
+Tensor.__iadd__ = lambda self, other: inplace_ops.add_(self, other)  # type: ignore[attr-defined]
+Tensor.__isub__ = lambda self, other: inplace_ops.sub_(self, other)  # type: ignore[attr-defined]
+Tensor.__imul__ = lambda self, other: inplace_ops.mul_(self, other)  # type: ignore[attr-defined]
+Tensor.__itruediv__ = lambda self, other: inplace_ops.div_(self, other)  # type: ignore[attr-defined]
+
+# ----- indexing and layout (issue 10): the functions are the methods, as above
+for _name in (
+    "gather scatter scatter_add scatter_reduce index_select index_add masked_fill masked_select "
+    "take_along_dim nonzero argwhere split chunk unbind flip fliplr flipud roll tile "
+    "repeat_interleave tril triu diag diagonal diag_embed narrow movedim moveaxis swapaxes "
+    "swapdims unflatten"
+).split():
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+from chainrule.ops import layout as _layout  # noqa: E402
+
+Tensor.repeat, Tensor.unfold = _layout.repeat, _layout.unfold  # type: ignore[attr-defined]
+
+# ----- pointwise math and activations (issue 10): the functions are the methods, as above
+for _name in (
+    "sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh arcsin arccos arctan arctan2 "
+    "arcsinh arccosh arctanh floor ceil round trunc fix frac sign sgn fmod remainder floor_divide "
+    "erf erfc erfinv rsqrt reciprocal square log1p expm1 log2 log10 exp2 logaddexp lerp hypot "
+    "nan_to_num isnan isinf isfinite isposinf isneginf isclose bitwise_and bitwise_or "
+    "bitwise_xor bitwise_not logical_and logical_or logical_xor logical_not softmax log_softmax"
+).split():
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+Tensor.div = Tensor.divide = Tensor.true_divide = F.div  # type: ignore[attr-defined]
+Tensor.__floordiv__ = F.floor_divide  # type: ignore[attr-defined]
+Tensor.__rfloordiv__ = lambda self, other: F.floor_divide(other, self)  # type: ignore[attr-defined]
+Tensor.__mod__ = F.remainder  # type: ignore[attr-defined]
+Tensor.__rmod__ = lambda self, other: F.remainder(other, self)  # type: ignore[attr-defined]
+Tensor.__and__ = F.bitwise_and  # type: ignore[attr-defined]
+Tensor.__rand__ = lambda self, other: F.bitwise_and(other, self)  # type: ignore[attr-defined]
+Tensor.__or__ = F.bitwise_or  # type: ignore[attr-defined]
+Tensor.__ror__ = lambda self, other: F.bitwise_or(other, self)  # type: ignore[attr-defined]
+Tensor.__xor__ = F.bitwise_xor  # type: ignore[attr-defined]
+Tensor.__rxor__ = lambda self, other: F.bitwise_xor(other, self)  # type: ignore[attr-defined]
+Tensor.__invert__ = F.bitwise_not  # type: ignore[attr-defined]
+
+# ----- P1 signatures and Tensor basics (issue 10)
+# These ops take ``input`` first, so the function itself is the method: x.sum(1, keepdim=True)
+# is F.sum(x, 1, keepdim=True), with PyTorch's signature, its docstring and no wrapper call.
+for _name in (
+    "sum mean max min var logsumexp reshape permute transpose expand squeeze unsqueeze flatten "
+    "exp log sqrt abs clip clamp maximum minimum matmul pow clone"
+).split():
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+Tensor.view = F.reshape  # type: ignore[attr-defined]  # every array here is contiguous
+Tensor.eq, Tensor.ne = Tensor.__eq__, Tensor.__ne__  # type: ignore[attr-defined]
+Tensor.lt, Tensor.le = Tensor.__lt__, Tensor.__le__  # type: ignore[attr-defined]
+Tensor.gt, Tensor.ge = Tensor.__gt__, Tensor.__ge__  # type: ignore[attr-defined]
+
+
+def _cast_to(dtype: Any, name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        return F.cast(self, dtype)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"This tensor as {np.dtype(dtype).name} (itself if it already is)."
+    return method
+
+
+for _name, _dtype in [("half", np.float16), ("long", np.int64), ("int", np.int32)]:
+    setattr(Tensor, _name, _cast_to(_dtype, _name))
+Tensor.bool = _cast_to(np.bool_, "bool")  # type: ignore[attr-defined]
+del _name, _dtype
+
+
+def _type_as(self: Tensor, other: Tensor) -> Tensor:
+    """This tensor in ``other``'s dtype."""
+    return F.cast(self, other.data.dtype)
+
+
+def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """``self``: every array here is already one contiguous block."""
+    return self
+
+
+def _view_as(self: Tensor, other: Tensor) -> Tensor:
+    """This tensor reshaped to ``other``'s shape (also ``reshape_as``)."""
+    return F.reshape(self, other.data.shape)
+
+
+def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    """This tensor broadcast to ``other``'s shape, without a copy."""
+    return F.expand(self, other.data.shape)
+
+
+def _t(self: Tensor) -> Tensor:
+    """The transpose of a matrix; 0-d and 1-d tensors come back as they are."""
+    if self.data.ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but this one has {self.data.ndim}; "
+            "use transpose(dim0, dim1) or .mT"
+        )
+    return F.transpose(self, 0, -1) if self.data.ndim == 2 else self
+
+
+def _mT(self: Tensor) -> Tensor:
+    """The last two dimensions swapped (a batch of matrices transposed). Shape (..., n, m)."""
+    if self.data.ndim < 2:
+        raise RuntimeError(f"tensor.mT needs at least 2 dimensions; this one has {self.ndim}")
+    return F.transpose(self, -2, -1)
+
+
+def _is_floating_point(self: Tensor) -> bool:
+    """Whether the dtype is a floating-point one (float16, float32, float64)."""
+    return self.data.dtype.kind == "f"
+
+
+def _element_size(self: Tensor) -> int:
+    """Bytes per element."""
+    return self.data.dtype.itemsize
+
+
+Tensor.type_as = _type_as  # type: ignore[attr-defined]
+Tensor.contiguous = _contiguous  # type: ignore[attr-defined]
+Tensor.view_as = Tensor.reshape_as = _view_as  # type: ignore[attr-defined]
+Tensor.expand_as = _expand_as  # type: ignore[attr-defined]
+Tensor.t = _t  # type: ignore[attr-defined]
+Tensor.mT = property(_mT)  # type: ignore[attr-defined]
+Tensor.is_floating_point = _is_floating_point  # type: ignore[attr-defined]
+Tensor.element_size = _element_size  # type: ignore[attr-defined]
