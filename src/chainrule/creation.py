@@ -205,17 +205,22 @@ def arange(
 
 def _symmetric_range(start: float, end: float, steps: int, d: np.dtype) -> np.ndarray:
     """``steps`` evenly spaced values from ``start`` to ``end``, the first half counted up from
-    ``start`` and the second down from ``end`` (so both ends are exact), in dtype ``d``'s
-    arithmetic for floats and float64's for integers: PyTorch's way, hence its numbers."""
-    work = d if d.kind == "f" else np.dtype(np.float64)
-    a, b = work.type(start), work.type(end)
+    ``start`` and the second down from ``end`` (so both ends are exact): PyTorch's way.
+
+    PyTorch rounds the bounds and the step to the float dtype and forms ``start + step·i`` with
+    one rounding (a fused multiply-add); the same numbers come from doing that sum in a wider
+    dtype and rounding once. Integer dtypes use a float64 step, as PyTorch does.
+    """
+    d_step = d if d.kind == "f" else np.dtype(np.float64)
+    a, b = d_step.type(start), d_step.type(end)
+    step = (b - a) / d_step.type(max(steps - 1, 1))
+    wide = np.longdouble if d_step.itemsize >= 8 else np.float64
     if steps == 1:
-        return np.array([a], dtype=work)
-    step = (b - a) / work.type(steps - 1)
+        return np.array([a], dtype=d_step)  # PyTorch gives the start alone
     i = np.arange(steps)
-    low = i < steps // 2
-    values = np.where(low, a + step * i.astype(work), b - step * (steps - 1 - i).astype(work))
-    return values.astype(work)
+    up = wide(a) + wide(step) * i.astype(wide)
+    down = wide(b) - wide(step) * (steps - 1 - i).astype(wide)
+    return np.where(i < steps // 2, up, down).astype(d_step)
 
 
 def _steps(steps: Any, name: str) -> int:

@@ -23,7 +23,8 @@ KNOWN_TYPES = (
 
 class device:  # noqa: N801  PyTorch's name, lower case as in torch.device
     """A device, as ``torch.device``: ``device("cpu")``, ``device("cuda:1")``,
-    ``device("cuda", 0)``, ``device(0)`` (an index alone means CUDA, as in PyTorch).
+    ``device("cuda", 0)``. ``device(0)`` (an index alone: the current accelerator's) is refused,
+    as PyTorch refuses it on a machine without an accelerator.
 
     Attributes
     ----------
@@ -38,7 +39,11 @@ class device:  # noqa: N801  PyTorch's name, lower case as in torch.device
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         elif isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type
+            # PyTorch reads an index alone as the current accelerator's device; there is none.
+            raise RuntimeError(
+                f"device({type}): an index alone names an accelerator device, but chainrule "
+                "runs on the CPU only (no accelerator is available); use device('cpu')"
+            )
         elif not isinstance(type, str):
             raise TypeError(f"device() takes a string, a device or an index; got {type!r}")
         elif ":" in type:
