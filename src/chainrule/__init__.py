@@ -18,7 +18,7 @@ from chainrule import dtypes as _dtypes  # isort: split
 # Tensor first: its methods import the op library, which needs Tensor defined.
 from chainrule._tensor import Tensor, from_numpy, tensor  # isort: split
 
-from chainrule import data, functional, io, linalg, nn, optim, training
+from chainrule import autograd, data, functional, io, linalg, nn, optim, training
 from chainrule.autograd.function import OPS, Function
 from chainrule.autograd.grad_mode import (
     AnomalyError,
@@ -109,6 +109,11 @@ __version__ = "0.1.0"
 # shadow the builtins in this module (nothing below uses the builtins bool, int or float).
 globals().update({name: _dtypes.TORCH_NAMES[name] for name in ("bool", "int", "float")})
 
+# torch.autograd.Variable for old tutorials. chainrule.autograd cannot import chainrule.legacy
+# itself (it loads while Tensor is still being defined), so the name is set on it here, after
+# both exist; importing chainrule.autograd always runs this file first.
+autograd.Variable = Variable  # type: ignore[attr-defined]
+
 #: Names loaded on first use: attribute → (module, attribute in it, or None for the module).
 _LAZY = {
     "learn": ("chainrule.learn", None),
@@ -165,6 +170,7 @@ __all__ = [
     "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
     "ShortTensor", "Variable", "Generator", "initial_seed", "seed", "bernoulli", "multinomial",
     "normal", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm",
+    "autograd",
     "OPS",
     "AnomalyError",
     "CallbackList",
