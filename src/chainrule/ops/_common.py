@@ -23,7 +23,7 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for ax in axes:
-        if not -ndim <= ax < builtins.max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= ax < builtins.max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
         out.append(int(ax) % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
@@ -35,6 +35,21 @@ def refuse_out(op_name: str, out: object) -> None:
     """Refuse PyTorch's ``out=``: results are always new tensors here (the graph needs them)."""
     if out is not None:
         raise TypeError(f"chainrule.{op_name}: out= is not supported; assign the result instead")
+
+
+def dim_alias(op_name: str, dim: Any, axis: Any, names: str = "dim= and axis=") -> Any:
+    """``axis`` (NumPy's name, given) in place of ``dim``; refuses both (call only when
+    ``axis is not None``, so that the common call pays one comparison)."""
+    if dim is not None:
+        raise TypeError(f"chainrule.{op_name}: got both {names}; pass one of them")
+    return axis
+
+
+def keepdim_alias(op_name: str, keepdim: bool, keepdims: bool) -> bool:
+    """``keepdims`` (NumPy's name, given) in place of ``keepdim``; refuses both."""
+    if keepdim:
+        raise TypeError(f"chainrule.{op_name}: got both keepdim= and keepdims=; pass one of them")
+    return bool(keepdims)
 
 
 def as_float(x: Any) -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 from chainrule import dtypes
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes
+from chainrule.ops._common import dim_alias, normalize_axes, refuse_out
 from chainrule.ops.arithmetic import as_tensor, cast
 
 
@@ -191,99 +191,139 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         ) from None
 
 
-def reshape(x: Tensor, *shape: Any) -> Tensor:
-    """``x`` with a new shape of the same size; one dimension may be -1."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    if shape == x.shape:
-        return x
+def _sizes(shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``f(x, 2, 3)``, ``f(x, (2, 3))`` and ``f(x, size)`` all mean the shape (2, 3)."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """``input`` with a new shape of the same size; one dimension may be -1.
+
+    ``reshape(x, 2, 3)`` and ``reshape(x, (2, 3))`` (PyTorch's form) are the same.
+    """
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    shape = _sizes(shape)
+    if shape == input.data.shape:
+        return input
     try:
-        return Reshape.apply(x, shape=shape)
+        return Reshape.apply(input, shape=shape)
     except ValueError:
         raise ValueError(
-            f"Reshape: cannot reshape a tensor of shape {x.shape} (size {x.size}) into {shape}"
+            f"Reshape: cannot reshape a tensor of shape {input.shape} "
+            f"(size {input.data.size}) into {shape}"
         ) from None
 
 
-def permute(x: Tensor, *axes: Any) -> Tensor:
-    """Reorder the axes: output axis i is input axis ``axes[i]``."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dimensions: output dimension i is input dimension ``dims[i]``.
+
+    ``permute(x, 1, 0)`` and ``permute(x, (1, 0))`` (PyTorch's form) are the same.
+    """
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    dims = _sizes(dims)
+    ndim = input.data.ndim
+    if sorted(a % max(ndim, 1) for a in dims) != list(range(ndim)):
         raise ValueError(
-            f"Permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}"
+            f"Permute: {dims} is not a permutation of the {ndim} dimensions of shape "
+            f"{input.shape}"
         )
-    return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
+    return Permute.apply(input, axes=tuple(a % ndim for a in dims))
 
 
-def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
-    """Swap two axes (the last two by default)."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    d0, d1 = (normalize_axes(d, x.ndim)[0] for d in (dim0, dim1))
-    axes = list(range(x.ndim))
+def transpose(input: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap dimensions ``dim0`` and ``dim1`` (the last two if not given)."""
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    d0, d1 = (normalize_axes(d, input.data.ndim)[0] for d in (dim0, dim1))
+    axes = list(range(input.data.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return permute(x, axes)
+    return permute(input, axes)
 
 
-def expand(x: Tensor, *shape: Any) -> Tensor:
-    """Broadcast ``x`` to ``shape`` without copying; -1 keeps a dimension."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    lead = len(shape) - x.ndim
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast ``input`` to ``sizes`` without copying; -1 keeps a dimension."""
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    shape, have = _sizes(sizes), input.data.shape
+    lead = len(shape) - len(have)
     if lead < 0:
-        raise ValueError(f"Expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
-    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        raise ValueError(f"Expand: cannot expand shape {have} to fewer dimensions {shape}")
+    target = tuple(have[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
     try:
-        return Expand.apply(x, shape=target)
+        return Expand.apply(input, shape=target)
     except ValueError:
-        raise ValueError(f"Expand: cannot expand shape {x.shape} to {shape}") from None
+        raise ValueError(f"Expand: cannot expand shape {have} to {shape}") from None
 
 
-def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
-    """Remove size-1 axes (all of them, or the given ones if they have size 1)."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    axes = normalize_axes(axis, x.ndim) if axis is not None else tuple(range(x.ndim))
-    shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
-    return reshape(x, shape)
+def squeeze(
+    input: Tensor, dim: int | tuple[int, ...] | None = None, *, axis: Any = None
+) -> Tensor:
+    """Remove size-1 dimensions: all of them, or those of ``dim`` that have size 1 (others are
+    left alone, as in PyTorch). ``axis`` is NumPy's name for ``dim``."""
+    if axis is not None:
+        dim = dim_alias("squeeze", dim, axis)
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    shape = input.data.shape
+    axes = normalize_axes(dim, len(shape)) if dim is not None else range(len(shape))
+    return reshape(input, tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1)))
 
 
-def unsqueeze(x: Tensor, axis: int) -> Tensor:
-    """Insert a size-1 axis at position ``axis`` (negative counts from the end of the result)."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    shape = list(x.shape)
-    shape.insert(normalize_axes(axis, x.ndim + 1)[0], 1)
-    return reshape(x, tuple(shape))
+def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Insert a size-1 dimension at ``dim`` (negative counts from the end of the result)."""
+    if axis is not None:
+        dim = dim_alias("unsqueeze", dim, axis)
+    if dim is None:
+        raise TypeError("chainrule.unsqueeze: missing the dimension dim= to insert")
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    shape = list(input.data.shape)
+    shape.insert(normalize_axes(dim, len(shape) + 1)[0], 1)
+    return reshape(input, tuple(shape))
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    start, end = (normalize_axes(d, x.ndim)[0] for d in (start_dim, end_dim))
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` (inclusive) into one; a 0-d tensor becomes (1,)."""
+    if not isinstance(input, Tensor):
+        input = as_tensor(input)
+    shape = input.data.shape
+    if not shape:
+        return reshape(input, (1,))
+    start, end = (normalize_axes(d, len(shape))[0] for d in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    merged = int(np.prod(x.shape[start : end + 1]))
-    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1 :])
+    merged = int(np.prod(shape[start : end + 1]))
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1 :])
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors of equal shape (except along ``axis``) along an existing axis."""
-    tensors = _same_dtype(tensors, "concatenate")
-    return Concatenate.apply(*tensors, axis=normalize_axes(axis, tensors[0].ndim)[0])
+def concatenate(
+    tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out: None = None
+) -> Tensor:
+    """Join tensors of equal shape (except along ``dim``) along an existing dimension.
+
+    Also ``cat``; ``axis`` is NumPy's (and ``torch.concatenate``'s) name for ``dim``.
+    """
+    if axis is not None:
+        dim = dim_alias("cat", None if dim == 0 else dim, axis)
+    if out is not None:
+        refuse_out("cat", out)
+    tensors = _same_dtype(tensors, "cat")
+    return Concatenate.apply(*tensors, axis=normalize_axes(dim, tensors[0].ndim)[0])
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors of equal shape along a new axis."""
+def stack(
+    tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out: None = None
+) -> Tensor:
+    """Join tensors of equal shape along a new dimension ``dim``. Shape: ``(*shape)`` with
+    ``len(tensors)`` inserted at ``dim``."""
+    if axis is not None:
+        dim = dim_alias("stack", None if dim == 0 else dim, axis)
+    if out is not None:
+        refuse_out("stack", out)
     tensors = _same_dtype(tensors, "stack")
-    return Stack.apply(*tensors, axis=normalize_axes(axis, tensors[0].ndim + 1)[0])
+    return Stack.apply(*tensors, axis=normalize_axes(dim, tensors[0].ndim + 1)[0])
 
 
 def _same_dtype(tensors: Sequence[Any], name: str) -> list[Tensor]:
@@ -296,19 +336,57 @@ def _same_dtype(tensors: Sequence[Any], name: str) -> list[Tensor]:
     return [cast(t, target) for t in ts]
 
 
-def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
-    """Pad with a constant, PyTorch-style: ``pad = (left, right, top, bottom, ...)``.
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
+    """Pad PyTorch-style: ``pad = (left, right, top, bottom, ...)``, pairs for the last axis first.
 
-    Pairs apply to the last axis first. Widths must be ≥ 0.
+    ``mode``: ``'constant'`` (``value``, default 0), ``'reflect'`` (mirrored without the edge),
+    ``'replicate'`` (the edge repeated) or ``'circular'`` (wrapped around). Widths must be ≥ 0.
+    Shape: each padded axis grows by its two widths.
     """
-    if not isinstance(x, Tensor):
-        x = as_tensor(x)
+    x = input if isinstance(input, Tensor) else as_tensor(input)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
             f"pad: expected pairs of widths for at most {x.ndim} axes; got {tuple(pad)}"
         )
     if any(int(p) < 0 for p in pad):
         raise ValueError(f"pad: widths must be ≥ 0; got {tuple(pad)}")
-    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
-    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
-    return Pad.apply(x, widths=tuple(widths), value=value)
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)][::-1]
+    if not isinstance(mode, str):  # chainrule's older pad(x, widths, value)
+        mode, value = "constant", mode
+    if mode == "constant":
+        widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs
+        return Pad.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
+    if mode not in _PAD_INDEX:
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular'; got {mode!r}"
+        )
+    if value:
+        raise ValueError(f"pad: value= applies to mode 'constant' only, not {mode!r}")
+    sizes = x.shape[x.ndim - len(pairs) :]
+    index = [_PAD_INDEX[mode](n, lo, hi) for n, (lo, hi) in zip(sizes, pairs)]
+    return getitem(x, (Ellipsis, *np.ix_(*index)))
+
+
+def _reflect(n: int, lo: int, hi: int) -> np.ndarray:
+    if lo >= n or hi >= n:
+        raise ValueError(f"pad: reflect widths ({lo}, {hi}) must be smaller than the size {n}")
+    period = 2 * (n - 1) or 1
+    i = np.abs(np.arange(-lo, n + hi)) % period
+    return np.where(i >= n, period - i, i)
+
+
+def _replicate(n: int, lo: int, hi: int) -> np.ndarray:
+    if n == 0:
+        raise ValueError("pad: replicate needs a non-empty axis to repeat")
+    return np.clip(np.arange(-lo, n + hi), 0, n - 1)
+
+
+def _circular(n: int, lo: int, hi: int) -> np.ndarray:
+    if lo > n or hi > n:
+        raise ValueError(f"pad: circular widths ({lo}, {hi}) may not exceed the size {n}")
+    return np.arange(-lo, n + hi) % n
+
+
+_PAD_INDEX = {"reflect": _reflect, "replicate": _replicate, "circular": _circular}
