@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule._tensor import Tensor
+from chainrule.autograd import inplace
 from chainrule.autograd.function import Function, check_finite
 from chainrule.autograd.grad_mode import state
 
@@ -54,11 +55,23 @@ def topological_order(root: Tensor) -> list[Tensor]:
     An iterative depth-first search (each tensor is listed once all its inputs are), so a chain
     of any length needs no recursion. Tensors hash by identity.
     """
-    order: list[Tensor] = []
     if root._ctx is None:
         return [root]
-    seen = {root}
-    stack = [(root, iter(root._ctx.inputs))]
+    return _order([root])
+
+
+def topological_order_of(roots: list[Tensor]) -> list[Tensor]:
+    """:func:`topological_order` for several roots at once (``autograd.grad`` of a list)."""
+    leaves = [r for r in roots if r._ctx is None]
+    order = _order([r for r in roots if r._ctx is not None])
+    listed = set(order)
+    return order + [r for r in leaves if r not in listed]
+
+
+def _order(roots: list[Tensor]) -> list[Tensor]:
+    order: list[Tensor] = []
+    seen = set(roots)
+    stack = [(root, iter(root._ctx.inputs)) for root in reversed(roots)]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
@@ -85,12 +98,19 @@ def backward(
     ``borrowed=True`` says that ``grad`` belongs to the caller: it is copied if it would
     otherwise become some tensor's ``.grad`` (which later backward passes add to in place).
     """
-    grads: dict[Tensor, np.ndarray] = {root: grad}
     # ids of arrays that a .grad already holds, or that the caller owns: storing one of them
     # again must copy it, since a .grad must never share memory with anything else.
     handed_out: set[int] = {id(grad)} if borrowed else set()
+    run(topological_order(root), {root: grad}, retain_graph, handed_out)
+
+
+def run(
+    order: list[Tensor], grads: dict[Tensor, np.ndarray], retain_graph: bool, handed_out: set[int]
+) -> None:
+    """The chain rule over ``order`` (see :func:`topological_order`), seeded with ``grads``:
+    leaves (and retain_grad tensors) accumulate ``.grad``."""
     anomaly = state.anomaly
-    for t in topological_order(root):
+    for t in order:
         g = grads.pop(t, None)
         if g is None:
             continue
@@ -111,25 +131,68 @@ def backward(
                 np.add(held.data, g, out=held.data)
             if fn is None:
                 continue
-        if fn.released:
-            raise RuntimeError(_released_message(fn.op_name))
-        input_grads = fn.backward(g)
-        if not retain_graph:
-            fn.release()
-        for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
-            if not needed or ig is None:
-                continue
-            data = inp.data
-            # One test on the common path (the dtype identity check skips the slower compare);
-            # the rare work (unbroadcast, cast, anomaly check) is in _conform.
-            if (
-                anomaly
-                or ig.shape != data.shape
-                or (ig.dtype is not data.dtype and ig.dtype != data.dtype)
-            ):
-                ig = _conform(ig, data, fn.op_name, anomaly)
-            previous = grads.get(inp)
-            grads[inp] = ig if previous is None else previous + ig
+        through_node(fn, t, g, grads, retain_graph, anomaly)
+
+
+def run_capture(
+    order: list[Tensor],
+    grads: dict[Tensor, np.ndarray],
+    retain_graph: bool,
+    capture: dict[Tensor, np.ndarray | None],
+) -> None:
+    """:func:`run` for ``autograd.grad``: the gradients of the tensors ``capture`` lists are
+    stored in it, and no ``.grad`` is touched."""
+    anomaly = state.anomaly
+    handed_out: set[int] = set()
+    for t in order:
+        g = grads.pop(t, None)
+        if g is None:
+            continue
+        if t._hooks:
+            g = _run_hooks(t, g, handed_out)
+        if t in capture:
+            capture[t] = g
+        if t._ctx is not None:
+            through_node(t._ctx, t, g, grads, retain_graph, anomaly)
+
+
+def through_node(
+    fn: Function,
+    t: Tensor,
+    g: np.ndarray,
+    grads: dict[Tensor, np.ndarray],
+    retain_graph: bool,
+    anomaly: bool,
+) -> None:
+    """Hand ``g`` (the gradient of ``t``) to ``t``'s node ``fn`` and add what it returns for its
+    inputs into ``grads``."""
+    if fn.released:
+        raise RuntimeError(_released_message(fn.op_name))
+    # Version checks: a nonzero version means t was written in place after fn made it; an
+    # input whose version moved was written after fn recorded it. Only then is it looked
+    # into (inplace.check_*), and an error raised if fn kept the overwritten values.
+    if t._version:
+        inplace.check_output(fn, t)
+    for inp, version in zip(fn.inputs, fn.versions):
+        if inp._version != version:
+            inplace.check_input(fn, inp, version)
+    input_grads = fn.backward(g)
+    if not retain_graph:
+        fn.release()
+    for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+        if not needed or ig is None:
+            continue
+        data = inp.data
+        # One test on the common path (the dtype identity check skips the slower compare);
+        # the rare work (unbroadcast, cast, anomaly check) is in _conform.
+        if (
+            anomaly
+            or ig.shape != data.shape
+            or (ig.dtype is not data.dtype and ig.dtype != data.dtype)
+        ):
+            ig = _conform(ig, data, fn.op_name, anomaly)
+        previous = grads.get(inp)
+        grads[inp] = ig if previous is None else previous + ig
 
 
 def _conform(ig: np.ndarray, data: np.ndarray, op_name: str, anomaly: bool) -> np.ndarray:

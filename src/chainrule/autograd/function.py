@@ -26,6 +26,7 @@ op. Names are unique (see :class:`Function`): give your ops a qualified name. A 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,10 +60,12 @@ class Function:
     """
 
     # The node's own fields live in slots, so that what forward saved is exactly __dict__.
-    __slots__ = ("inputs", "needs_input_grad", "released", "__dict__")
+    __slots__ = ("inputs", "needs_input_grad", "released", "versions", "__dict__")
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     released: bool
+    #: Each input's ``_version`` when the node was recorded; the engine compares them in backward.
+    versions: tuple[int, ...]
     #: Name under which the op is registered and reported in errors.
     op_name: ClassVar[str] = "Function"
 
@@ -71,6 +74,9 @@ class Function:
         # An op_name set in the class body counts; an inherited one does not (a subclass of
         # Mul is another op, not Mul).
         cls.op_name = name or cls.__dict__.get("op_name") or cls.__name__
+        if isinstance(inspect.getattr_static(cls, "forward"), staticmethod):
+            # PyTorch's form: forward(ctx, ...) on tensors; the node is the ctx (see custom.py).
+            cls.apply = classmethod(custom.apply_ctx_function)  # type: ignore[method-assign]
         if register:
             _register(cls)
 
@@ -108,12 +114,22 @@ class Function:
             check_finite(cls.op_name, "forward output", data)
         if state.grad_enabled:
             if n == 1:
-                needs = (inputs[0]._requires_grad,)
-            elif n == 2:
-                needs = (inputs[0]._requires_grad, inputs[1]._requires_grad)
+                a = inputs[0]
+                needs = (a._requires_grad,)
+                if needs[0]:
+                    fn.versions = (a._version,)
+                    fn.inputs = inputs
+                    fn.needs_input_grad = needs
+                    fn.released = False
+                    return Tensor._from_op(data, fn)
+                return Tensor._wrap(data)
+            if n == 2:
+                a, b = inputs
+                needs = (a._requires_grad, b._requires_grad)
             else:
                 needs = tuple([t._requires_grad for t in inputs])
             if True in needs:
+                fn.versions = (a._version, b._version) if n == 2 else _versions(inputs)
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 fn.released = False
@@ -125,11 +141,33 @@ class Function:
         self.__dict__.clear()
         self.released = True
 
+    def name(self) -> str:
+        """The node's name as PyTorch prints it: ``MulBackward0`` (custom ops: ``CubeBackward``)."""
+        return graph.node_name(self)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One ``(node, 0)`` pair per input: the input's op node, an :class:`AccumulateGrad` for a
+        leaf that requires grad, or ``None`` for an input outside the graph."""
+        return tuple((graph.edge_node(t), 0) for t in self.inputs)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """A dict for the user's notes about this node (PyTorch's ``grad_fn.metadata``)."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
     @classmethod
     def derivative(cls) -> str:
         """The op's derivative rule: the docstring line that holds its math."""
         doc = (cls.__doc__ or "").strip().splitlines()
         return doc[0] if doc else ""
+
+
+def _versions(inputs: tuple[Tensor, ...]) -> tuple[int, ...]:
+    return tuple([t._version for t in inputs])
 
 
 def _register(cls: type[Function]) -> None:
@@ -172,3 +210,6 @@ def check_finite(op_name: str, what: str, array: np.ndarray) -> None:
             f"{op_name} produced NaN or inf in its {what} ({bad} of {array.size} values); "
             "it is the first op to do so inside detect_anomaly()"
         )
+
+
+from chainrule.autograd import custom, graph  # noqa: E402  (they need Function)

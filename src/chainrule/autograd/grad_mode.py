@@ -32,9 +32,17 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
-    """Context manager and decorator that sets gradient recording to a fixed value."""
+    """Context manager and decorator that sets gradient recording to a fixed value.
+
+    Usable bare as a decorator (``@no_grad``) as well as called (``@no_grad()``), as in PyTorch.
+    """
 
     enabled: bool
+
+    def __new__(cls, func: Any = None) -> Any:
+        if func is not None and callable(func) and cls is not set_grad_enabled:
+            return cls()(func)  # @no_grad without parentheses: decorate func at once
+        return super().__new__(cls)
 
     def __enter__(self) -> None:
         self._previous = state.grad_enabled
@@ -51,6 +59,10 @@ class _GradMode:
 
         return wrapper  # type: ignore[return-value]
 
+    def clone(self) -> _GradMode:
+        """A fresh manager with the same setting (PyTorch's ``clone``)."""
+        return type(self)()
+
 
 class no_grad(_GradMode):
     """Record nothing inside the block: results have ``requires_grad=False`` and no graph.
@@ -60,7 +72,7 @@ class no_grad(_GradMode):
         with chainrule.no_grad():
             w -= lr * w.grad
 
-    Also usable as a decorator.
+    Also usable as a decorator, bare (``@no_grad``) or called (``@no_grad()``).
     """
 
     enabled = False
@@ -72,13 +84,64 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class inference_mode(_GradMode):
+    """:class:`no_grad` under PyTorch's name for inference (``inference_mode(False)``: a no-op).
+
+    chainrule has no separate inference tensors: inside the block nothing is recorded, exactly
+    as under ``no_grad``.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+        self.enabled = False if self.mode else state.grad_enabled
+
+    def __enter__(self) -> None:
+        self._previous = state.grad_enabled
+        if self.mode:
+            state.grad_enabled = False
+
+    def __call__(self, func: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside :class:`inference_mode` (in chainrule: whenever recording is off)."""
+    return not state.grad_enabled
+
+
 class set_grad_enabled(_GradMode):
-    """Set recording on or off: ``with set_grad_enabled(training): ...``."""
+    """Set recording on or off: ``with set_grad_enabled(training): ...``.
+
+    As in PyTorch, the call itself switches the mode (``set_grad_enabled(False)`` as a plain
+    statement turns recording off until switched back); used with ``with`` or as a decorator,
+    the previous mode is restored afterwards.
+    """
 
     def __init__(self, mode: bool) -> None:
         self.enabled = bool(mode)
+        self._previous = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass  # the mode was set by the call; _previous is the mode before it
 
     def __call__(self, func: F) -> F:
+        state.grad_enabled = self._previous  # decorating does not switch the mode
         mode = self.enabled
 
         @functools.wraps(func)
@@ -87,6 +150,9 @@ class set_grad_enabled(_GradMode):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.enabled)
 
 
 class detect_anomaly:

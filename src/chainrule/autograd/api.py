@@ -1,0 +1,147 @@
+"""``chainrule.autograd.grad`` and ``chainrule.autograd.backward``: PyTorch's functional entry
+points to the backward pass.
+
+``grad(outputs, inputs)`` returns the gradients of ``outputs`` with respect to ``inputs`` and
+leaves every ``.grad`` untouched; ``backward(tensors)`` is ``Tensor.backward`` for several
+tensors at once. First order only: ``create_graph=True`` (gradients that are themselves
+differentiable) is the higher-order gradients issue (issue 12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule._tensor import Tensor
+from chainrule.autograd import engine
+
+_HIGHER_ORDER = (
+    "create_graph=True (differentiable gradients, for higher-order derivatives) is not "
+    "supported yet: see issue 12 (derivatives of derivatives)"
+)
+
+
+def _as_tuple(tensors: Tensor | Sequence[Tensor], what: str) -> tuple[Tensor, ...]:
+    items = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what} must be tensors; got {type(t).__name__}")
+    return items
+
+
+def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any) -> dict[Tensor, np.ndarray]:
+    """Each output's starting gradient: ``grad_outputs``, or 1 for a single-value output."""
+    given = [None] * len(outputs) if grad_outputs is None else list(_listed(grad_outputs))
+    if len(given) != len(outputs):
+        raise RuntimeError(
+            f"grad_outputs has {len(given)} tensors; expected {len(outputs)}, one per output"
+        )
+    seeds: dict[Tensor, np.ndarray] = {}
+    for i, (out, g) in enumerate(zip(outputs, given)):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones(out.shape, out.dtype)
+        else:
+            g = np.array(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {out.shape}."
+                )
+        seeds[out] = g if out not in seeds else seeds[out] + g
+    return seeds
+
+
+def _listed(value: Any) -> Sequence[Any]:
+    return (value,) if isinstance(value, Tensor) or value is None else value
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, one tensor per input.
+
+    ``grad_outputs`` are the gradients of some scalar with respect to ``outputs`` (may be
+    omitted for single-value outputs). No ``.grad`` is changed. An input the outputs do not
+    depend on raises, unless ``allow_unused=True`` (its gradient is then None, or zeros with
+    ``materialize_grads=True``). ``retain_graph`` keeps the graph for another pass.
+    """
+    if create_graph:
+        raise NotImplementedError(_HIGHER_ORDER)
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True (vmap over grad_outputs) is not supported")
+    outs = _as_tuple(outputs, "outputs")
+    ins = _as_tuple(inputs, "inputs")
+    for t in ins:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
+    if materialize_grads and not allow_unused:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True"
+        )
+    capture: dict[Tensor, np.ndarray | None] = dict.fromkeys(ins)
+    engine.run_capture(
+        engine.topological_order_of(list(outs)),
+        _seeds(outs, grad_outputs),
+        bool(retain_graph),
+        capture,
+    )
+    result: list[Tensor | None] = []
+    for t in ins:
+        g = capture[t]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(Tensor._wrap(np.zeros_like(t.data)) if materialize_grads else None)
+        else:
+            # A copy: the caller owns what grad() returns, and the engine may share arrays.
+            result.append(Tensor._wrap(np.array(g, dtype=t.dtype)))
+    return tuple(result)
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
+    """Accumulate into ``.grad`` of the leaves (or of ``inputs`` only) the gradients of
+    ``tensors``, seeded with ``grad_tensors`` (PyTorch's ``torch.autograd.backward``)."""
+    if create_graph:
+        raise NotImplementedError(_HIGHER_ORDER)
+    outs = _as_tuple(tensors, "tensors")
+    seeds = _seeds(outs, grad_tensors)
+    order = engine.topological_order_of(list(outs))
+    if inputs is None:
+        engine.run(order, seeds, bool(retain_graph), set())
+        return
+    targets = _as_tuple(inputs, "inputs")
+    capture: dict[Tensor, np.ndarray | None] = dict.fromkeys(targets)
+    engine.run_capture(order, seeds, bool(retain_graph), capture)
+    for t in targets:
+        g = capture[t]
+        if g is not None:
+            if t._grad is None:
+                t._grad = Tensor._wrap(np.array(g, dtype=t.dtype))
+            else:
+                np.add(t._grad.data, g, out=t._grad.data)
