@@ -79,3 +79,13 @@ def test_reflect_pad_wider_than_the_axis_is_refused():
 def test_unknown_pad_mode_is_refused():
     with pytest.raises(ValueError, match="mode must be"):
         F.pad(X, (1, 0), mode="wrap")
+
+
+def test_tensor_methods_follow_pytorch_signatures():
+    x = cr.tensor(np.arange(12.0).reshape(3, 4))
+    assert x.gather(1, np.array([[0], [1], [2]])).shape == (3, 1)
+    assert x.flip(0, 1).data[0, 0] == 11.0
+    assert x.repeat(2, 1, 1).shape == (2, 3, 4)
+    assert x.unfold(1, 2, 2).shape == (3, 2, 2)
+    assert [p.shape for p in x.chunk(2, dim=1)] == [(3, 2), (3, 2)]
+    assert x.narrow(0, 1, 2).shape == (2, 4) and x.diagonal().shape == (3,)
