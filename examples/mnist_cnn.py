@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> float:
     x_test, y_test = data.mnist(args.data_dir, train=False)
     model = build_model()
     print(f"first-layer filters: weight {model[0].weight.shape}, bias {model[0].bias.shape}")
-    print(f"{sum(p.size for p in model.parameters())} parameters; {len(x)} training digits")
+    print(f"{sum(p.numel() for p in model.parameters())} parameters; {len(x)} training digits")
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)

@@ -27,6 +27,7 @@ LAYERS = [
             "functional",
             "finite_differences",
             "return_types",
+            "sizes",
             "linalg",
             "autograd",
             "ops",

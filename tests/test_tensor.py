@@ -84,7 +84,7 @@ def test_non_numeric_data_is_rejected():
 
 def test_array_facts_and_conversions():
     x = cr.tensor(np.arange(6.0).reshape(2, 3), name="x")
-    assert (x.shape, x.ndim, x.size, x.T.shape, len(x)) == ((2, 3), 2, 6, (3, 2), 2)
+    assert (x.shape, x.ndim, x.numel(), x.T.shape, len(x)) == ((2, 3), 2, 6, (3, 2), 2)
     assert x.sum().item() == 15.0 and isinstance(x.sum().item(), float)
     assert x.numpy() is x.data and x.name == "x"
     assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]

@@ -18,7 +18,7 @@ from chainrule import dtypes as _dtypes  # isort: split
 # Tensor first: its methods import the op library, which needs Tensor defined.
 from chainrule._tensor import Tensor, from_numpy, tensor  # isort: split
 
-from chainrule import autograd, data, functional, io, linalg, nn, optim, training
+from chainrule import autograd, data, functional, io, linalg, nn, optim, return_types, training
 from chainrule.autograd.function import OPS, Function
 from chainrule.autograd.grad_mode import (
     AnomalyError,
@@ -92,6 +92,7 @@ from chainrule.sampling import (
     randn_like,
     randperm,
 )
+from chainrule.sizes import Size
 from chainrule.training import (
     CallbackList,
     EarlyStopping,
@@ -170,6 +171,7 @@ __all__ = [
     "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
     "ShortTensor", "Variable", "Generator", "initial_seed", "seed", "bernoulli", "multinomial",
     "normal", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm",
+    "Size", "return_types",  # P1 (issue 10)
     "autograd",
     "OPS",
     "AnomalyError",

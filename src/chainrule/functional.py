@@ -32,8 +32,7 @@ from chainrule.ops.activation_extra import (
     softmin,
     softsign,
 )
-from chainrule.ops.arithmetic import add, cast, div, linear, matmul, mul, neg, pow, sub
-from chainrule.ops.arithmetic import clone  # P1: Tensor basics (issue 10)
+from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul, neg, pow, sub
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.erf import erf, erfc, erfinv
 from chainrule.ops.indexing import gather, scatter, scatter_add, scatter_reduce

@@ -9,7 +9,7 @@ a model's layers, output shapes and parameter counts.
 
 >>> import chainrule.nn as nn
 >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
->>> sum(p.size for p in model.parameters())
+>>> sum(p.numel() for p in model.parameters())
 67
 """
 

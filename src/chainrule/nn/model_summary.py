@@ -132,8 +132,8 @@ def summary(
     """
     counts = _own_parameter_counts(model)
     params = list(model.parameters())
-    trainable = sum(p.size for p in params if p.requires_grad)
-    total = sum(p.size for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
+    total = sum(p.numel() for p in params)
     outputs: dict[str, list[Any]] = {}
     shape = dtype = root_output = None
     if input_shape is not None:
@@ -158,7 +158,7 @@ def summary(
         total_params=total,
         trainable_params=trainable,
         non_trainable_params=total - trainable,
-        buffers=sum(b.size for b in model.buffers()),
+        buffers=sum(b.numel() for b in model.buffers()),
         input_shape=shape,
         input_dtype=None if dtype is None else str(dtype),
         output_shape=None if shape is None else _shape_of(root_output),
@@ -177,7 +177,7 @@ def _own_parameter_counts(model: Module) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name, p in model.named_parameters():
         owner = name.rpartition(".")[0]
-        counts[owner] = counts.get(owner, 0) + p.size
+        counts[owner] = counts.get(owner, 0) + p.numel()
     return counts
 
 

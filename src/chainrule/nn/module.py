@@ -487,9 +487,9 @@ class Module:
         params = list(self.parameters())
         for p in params:
             if p.requires_grad:
-                trainable += p.size
+                trainable += p.numel()
             else:
-                frozen += p.size
+                frozen += p.numel()
         text = self._architecture()
         if not params:
             # Losses, activations, pooling: nothing to count, and "Trainable parameters: 0"

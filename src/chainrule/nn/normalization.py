@@ -117,7 +117,7 @@ class BatchNorm1d(Module):
         shape, c = x.shape, self.num_features
         axes, channel_shape = self._layout(x)
         if self.training or self.running_mean is None:
-            n = x.size // c
+            n = x.numel() // c
             if n <= 1:
                 raise ValueError(
                     f"{type(self).__name__} needs more than 1 value per channel to compute batch "

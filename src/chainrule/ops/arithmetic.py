@@ -299,3 +299,22 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     if dtype.kind != "f":
         return Tensor._wrap(x.data.astype(dtype))
     return Cast.apply(x, dtype=dtype)
+
+
+class Clone(Function):
+    """d clone(x)/dx = 1."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return (grad,)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy of ``input`` that stays in the graph: gradients flow back through it.
+
+    Shape: ``input.shape``. ``memory_format`` is accepted and ignored (every array here is
+    one contiguous block).
+    """
+    return Clone.apply(as_tensor(input))

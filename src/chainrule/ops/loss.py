@@ -283,7 +283,7 @@ def binary_cross_entropy(
     """
     _check(reduction)
     p, t = _pair("binary_cross_entropy", input, target)
-    if p.size and not ((p.data >= 0).all() and (p.data <= 1).all()):
+    if p.data.size and not ((p.data >= 0).all() and (p.data <= 1).all()):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1] (found "
             f"{np.nanmin(p.data) if not np.isnan(p.data).all() else 'NaN'} to "

@@ -1,23 +1,30 @@
-"""Reductions: sum, mean, max, min, var, logsumexp over all or some axes.
+"""Reductions: sum, mean, max, min, var, logsumexp over all or some dimensions.
 
-``axis`` is None (all axes), an int or a tuple of ints; ``keepdims`` keeps reduced axes as size 1.
-Backward expands the gradient back over the reduced axes.
+PyTorch's signatures: ``dim`` is None (all dimensions), an int or a tuple of ints; ``keepdim``
+keeps reduced dimensions as size 1; NumPy's ``axis``/``keepdims`` are accepted as keyword
+aliases. Backward expands the gradient back over the reduced dimensions.
 
-Ties in max and min: the gradient is split evenly between all elements equal to the extreme
-value (as PyTorch's ``amax``/``amin`` do), so it is a valid subgradient and sums to the
-incoming gradient.
+Ties in max and min: over all dimensions (or a tuple of them) the gradient is split evenly
+between all elements equal to the extreme value (as PyTorch's ``max()``, ``amax``/``amin`` do),
+so it is a valid subgradient and sums to the incoming gradient. ``max(x, dim)`` with one int
+dimension returns ``(values, indices)`` and, like PyTorch, sends the gradient to the index it
+returned: the first extreme element along ``dim``.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
+from typing import Any
 
 import numpy as np
 
+from chainrule import return_types
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes
+from chainrule.ops._common import dim_alias, keepdim_alias, normalize_axes, refuse_out
+from chainrule.ops.arithmetic import cast
+from chainrule.ops.pointwise import maximum, minimum
 
 Axis = int | tuple[int, ...] | None
 
@@ -45,14 +52,14 @@ class Mean(Function):
 
     def forward(self, x, axes, keepdims):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
-        self.n = math.prod([x.shape[a] for a in axes])
-        if self.n == 0:
-            raise ValueError(f"Mean: mean over an empty axis of a tensor of shape {x.shape}")
+        n = math.prod([x.shape[a] for a in axes])
+        # The mean of nothing is NaN, as in PyTorch (0 × NaN: no division, so no warning).
+        self.scale = 1.0 / n if n else math.nan
         # sum × 1/n: ndarray.mean() runs Python code that costs more than the math on small arrays.
-        return x.sum(axis=axes, keepdims=keepdims) * (1.0 / self.n)
+        return x.sum(axis=axes, keepdims=keepdims) * self.scale
 
     def backward(self, grad):
-        return (_expand(grad * (1.0 / self.n), self.axes, self.keepdims, self.shape),)
+        return (_expand(grad * self.scale, self.axes, self.keepdims, self.shape),)
 
 
 class Extreme(Function, register=False):
@@ -84,6 +91,34 @@ class Min(Extreme):
     """d(min x)/dxⱼ = 1/k if xⱼ is one of the k minimal elements, else 0."""
 
     reduce = staticmethod(np.min)
+
+
+class ExtremeAlongDim(Function, register=False):
+    """Shared by MaxDim and MinDim: the value at ``index`` along ``axis``; the gradient goes back
+    to that one position."""
+
+    def forward(self, x, index, axis, keepdims):
+        self.shape, self.index, self.axis, self.keepdims = x.shape, index, axis, keepdims
+        if x.ndim == 0:
+            return x.copy()
+        out = np.take_along_axis(x, index, axis)
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, grad):
+        if not self.shape:
+            return (grad,)
+        g = grad if self.keepdims else np.expand_dims(grad, self.axis)
+        out = np.zeros(self.shape, dtype=grad.dtype)
+        np.put_along_axis(out, self.index, g, self.axis)
+        return (out,)
+
+
+class MaxDim(ExtremeAlongDim):
+    """d max(x, dim)ᵢ/dxⱼ = 1 if j is the returned index (the first maximum), else 0."""
+
+
+class MinDim(ExtremeAlongDim):
+    """d min(x, dim)ᵢ/dxⱼ = 1 if j is the returned index (the first minimum), else 0."""
 
 
 class Var(Function):
@@ -132,41 +167,188 @@ def _reduce(op: type[Function], x: Tensor, axis: Axis, keepdims: bool, **params)
     return op.apply(x, axes=axes, keepdims=keepdims, **params)
 
 
-def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (all axes by default). Shape: ``x.shape`` without the reduced axes."""
-    return _reduce(Sum, x, axis, keepdims)
+def sum(
+    input: Tensor,
+    dim: Axis = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Sum over ``dim`` (all dimensions by default), in ``dtype`` if given.
 
-
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis`` (all axes by default)."""
-    x = as_tensor(x)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"mean() needs a floating-point tensor; got {x.dtype}")
-    return _reduce(Mean, x, axis, keepdims)
-
-
-def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Largest value over ``axis``; ties share the gradient evenly."""
-    return _reduce(Max, x, axis, keepdims)
-
-
-def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Smallest value over ``axis``; ties share the gradient evenly."""
-    return _reduce(Min, x, axis, keepdims)
-
-
-def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    """Variance over ``axis``: Σ(x − mean)² / (n − correction).
-
-    ``correction=1`` (the default, as in PyTorch) is the unbiased estimate; ``correction=0``
-    gives NumPy's default. Returns NaN or inf where ``n − correction ≤ 0``.
+    Shape: ``input.shape`` without the reduced dimensions (kept as 1 with ``keepdim``).
     """
-    x = as_tensor(x)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"var() needs a floating-point tensor; got {x.dtype}")
-    return _reduce(Var, x, axis, keepdims, correction=correction)
+    if axis is not None:
+        dim = dim_alias("sum", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("sum", keepdim, keepdims)
+    if out is not None:
+        refuse_out("sum", out)
+    if dtype is not None:
+        input = cast(input, dtype)
+    return _reduce(Sum, input, dim, keepdim)
 
 
-def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """log Σ exp(x) over ``axis``, computed without overflow for any finite input."""
-    return _reduce(LogSumExp, x, axis, keepdims)
+def mean(
+    input: Tensor,
+    dim: Axis = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Arithmetic mean over ``dim`` (all dimensions by default); NaN over an empty dimension.
+
+    Shape: ``input.shape`` without the reduced dimensions (kept as 1 with ``keepdim``).
+    """
+    if axis is not None:
+        dim = dim_alias("mean", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("mean", keepdim, keepdims)
+    if out is not None:
+        refuse_out("mean", out)
+    input = as_tensor(input) if dtype is None else cast(input, dtype)
+    if input.data.dtype.kind != "f":
+        raise TypeError(
+            f"mean() needs a floating-point tensor; got {input.dtype} (pass dtype= or call "
+            ".float() first)"
+        )
+    return _reduce(Mean, input, dim, keepdim)
+
+
+def _extreme(name: str, input: Any, dim: Any, keepdim: bool, other: Any) -> Any:
+    """What max and min share: the binary form, the full reduction, or (values, indices)."""
+    if other is not None or isinstance(dim, (Tensor, np.ndarray)):
+        if other is None:
+            dim, other = None, dim
+        if dim is not None:
+            raise TypeError(f"chainrule.{name}: got both other= and dim=; pass one of them")
+        return (maximum if name == "max" else minimum)(input, other)
+    if dim is None or isinstance(dim, (tuple, list)):
+        # Over all dimensions (PyTorch's max()) or several (PyTorch's amax): ties share.
+        return _reduce(Max if name == "max" else Min, input, dim, keepdim)
+    x = as_tensor(input)
+    axis = normalize_axes(dim, x.ndim)[0]
+    if x.ndim == 0:
+        index = np.zeros((), dtype=np.int64)
+        return getattr(return_types, name)(
+            MaxDim.apply(x, index=index, axis=0, keepdims=True), Tensor._wrap(index)
+        )
+    if x.shape[axis] == 0:
+        raise IndexError(
+            f"{name}(): dimension {dim} of a tensor of shape {x.shape} is empty; there is no "
+            f"{'largest' if name == 'max' else 'smallest'} value"
+        )
+    find = np.argmax if name == "max" else np.argmin
+    index = find(x.data, axis=axis, keepdims=True).astype(np.int64, copy=False)
+    op = MaxDim if name == "max" else MinDim
+    values = op.apply(x, index=index, axis=axis, keepdims=keepdim)
+    indices = index if keepdim else np.squeeze(index, axis=axis)
+    return getattr(return_types, name)(values, Tensor._wrap(indices))
+
+
+def max(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    other: Any = None,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Any:
+    """The largest value: over everything, ``(values, indices)`` along one ``dim``, or the
+    elementwise maximum with ``other`` (a tensor, as the second argument).
+
+    ``max(x)`` is 0-d, ties share the gradient; ``max(x, dim)`` is a ``return_types.max`` whose
+    ``values`` have ``x.shape`` without ``dim`` (kept as 1 with ``keepdim``) and whose int64
+    ``indices`` point at the first maximum; a tuple ``dim`` reduces several (as ``amax``).
+    """
+    if axis is not None:
+        dim = dim_alias("max", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("max", keepdim, keepdims)
+    if out is not None:
+        refuse_out("max", out)
+    return _extreme("max", input, dim, keepdim, other)
+
+
+def min(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    other: Any = None,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Any:
+    """The smallest value: over everything, ``(values, indices)`` along one ``dim``, or the
+    elementwise minimum with ``other``. Shapes and ties as in :func:`max`."""
+    if axis is not None:
+        dim = dim_alias("min", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("min", keepdim, keepdims)
+    if out is not None:
+        refuse_out("min", out)
+    return _extreme("min", input, dim, keepdim, other)
+
+
+def var(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Variance over ``dim``: Σ(x − mean)² / (n − correction).
+
+    ``correction=1`` (the default, as in PyTorch; ``unbiased=True``) is the unbiased estimate;
+    ``correction=0`` (``unbiased=False``) gives NumPy's default. Returns NaN or inf where
+    ``n − correction ≤ 0``. ``var(x, False)`` is PyTorch's ``var(input, unbiased)`` form.
+    """
+    if isinstance(dim, bool):  # var(input, unbiased): PyTorch's other overload
+        dim, unbiased = None, dim
+    if axis is not None:
+        dim = dim_alias("var", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("var", keepdim, keepdims)
+    if out is not None:
+        refuse_out("var", out)
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError("chainrule.var: got both unbiased= and correction=; pass one of them")
+        correction = int(unbiased)
+    input = as_tensor(input)
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"var() needs a floating-point tensor; got {input.dtype}")
+    return _reduce(Var, input, dim, keepdim, correction=1 if correction is None else correction)
+
+
+def logsumexp(
+    input: Tensor,
+    dim: Axis = None,
+    keepdim: bool = False,
+    *,
+    out: None = None,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """log Σ exp(x) over ``dim`` (all dimensions by default), without overflow for any finite
+    input. Shape: ``input.shape`` without the reduced dimensions."""
+    if axis is not None:
+        dim = dim_alias("logsumexp", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdim_alias("logsumexp", keepdim, keepdims)
+    if out is not None:
+        refuse_out("logsumexp", out)
+    return _reduce(LogSumExp, input, dim, keepdim)
