@@ -108,7 +108,11 @@ def run(
     order: list[Tensor], grads: dict[Tensor, np.ndarray], retain_graph: bool, handed_out: set[int]
 ) -> None:
     """The chain rule over ``order`` (see :func:`topological_order`), seeded with ``grads``:
-    leaves (and retain_grad tensors) accumulate ``.grad``."""
+    leaves (and retain_grad tensors) accumulate ``.grad``.
+
+    The node step is :func:`through_node` written out in the loop: this loop is the per-op cost
+    of every training step, and a call per node costs more than a call per leaf.
+    """
     anomaly = state.anomaly
     for t in order:
         g = grads.pop(t, None)
@@ -118,20 +122,38 @@ def run(
             g = _run_hooks(t, g, handed_out)
         fn: Function | None = t._ctx
         if fn is None or t._retains_grad:
-            # Inline rather than a helper: this runs for every parameter of every step.
-            held = t._grad
-            if held is None:
-                # A .grad must never share memory with another array (another .grad, the
-                # caller's seed, a view of saved values): optimizers and clipping scale it in
-                # place.
-                g = g.copy() if g.base is not None or id(g) in handed_out else g
-                handed_out.add(id(g))
-                t._grad = Tensor._wrap(g)
-            else:  # accumulate in place, as PyTorch does: references to .grad stay valid
-                np.add(held.data, g, out=held.data)
+            store_grad(t, g, handed_out)
             if fn is None:
                 continue
-        through_node(fn, t, g, grads, retain_graph, anomaly)
+        # One comparison per input: a write to an input since fn recorded it, a write to t
+        # (fn's output), or fn's release make one fail; the rare path sorts out which.
+        for inp, version in zip(fn.inputs, fn.versions):
+            if inp._version != version:
+                inplace.check_node(fn, t)
+        input_grads = fn.backward(g)
+        if not retain_graph:
+            fn.release()
+        for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+            if not needed or ig is None:
+                continue
+            data = inp.data
+            if anomaly or ig.shape != data.shape or ig.dtype is not data.dtype:
+                ig = _conform(ig, data, fn.op_name, anomaly)
+            previous = grads.get(inp)
+            grads[inp] = ig if previous is None else previous + ig
+
+
+def store_grad(t: Tensor, g: np.ndarray, handed_out: set[int]) -> None:
+    """Add ``g`` to ``t.grad`` (or make it ``t.grad``)."""
+    held = t._grad
+    if held is None:
+        # A .grad must never share memory with another array (another .grad, the caller's
+        # seed, a view of saved values): optimizers and clipping scale it in place.
+        g = g.copy() if g.base is not None or id(g) in handed_out else g
+        handed_out.add(id(g))
+        t._grad = Tensor._wrap(g)
+    else:  # accumulate in place, as PyTorch does: references to .grad stay valid
+        np.add(held.data, g, out=held.data)
 
 
 def run_capture(
@@ -166,16 +188,9 @@ def through_node(
 ) -> None:
     """Hand ``g`` (the gradient of ``t``) to ``t``'s node ``fn`` and add what it returns for its
     inputs into ``grads``."""
-    if fn.released:
-        raise RuntimeError(_released_message(fn.op_name))
-    # Version checks: a nonzero version means t was written in place after fn made it; an
-    # input whose version moved was written after fn recorded it. Only then is it looked
-    # into (inplace.check_*), and an error raised if fn kept the overwritten values.
-    if t._version:
-        inplace.check_output(fn, t)
-    for inp, version in zip(fn.inputs, fn.versions):
+    for inp, version in zip(fn.inputs, fn.versions):  # as in run()
         if inp._version != version:
-            inplace.check_input(fn, inp, version)
+            inplace.check_node(fn, t)
     input_grads = fn.backward(g)
     if not retain_graph:
         fn.release()
@@ -206,7 +221,7 @@ def _conform(ig: np.ndarray, data: np.ndarray, op_name: str, anomaly: bool) -> n
     return ig
 
 
-def _released_message(op_name: str) -> str:
+def released_message(op_name: str) -> str:
     return (
         f"backward through {op_name} a second time: its saved values were freed by "
         "the first backward(). Call backward(retain_graph=True) the first time if you "

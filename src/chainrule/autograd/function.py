@@ -34,6 +34,11 @@ import numpy as np
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import AnomalyError, state
 
+#: Stand-in versions of a released (or output-written) node: every comparison with a real
+#: version fails. zip() stops at the shorter, so one tuple serves nodes of any arity ≤ 64;
+#: the first input alone makes the comparison fail.
+UNMATCHABLE = (-1,) * 64
+
 #: Every registered op, by name. Filled by :class:`Function` subclasses as they are defined.
 OPS: dict[str, type[Function]] = {}
 
@@ -140,6 +145,9 @@ class Function:
         """Free what ``forward`` saved; a later backward through this node raises."""
         self.__dict__.clear()
         self.released = True
+        # Versions no tensor has: the backward pass's version comparison fails at once, and its
+        # rare path reports the second backward (no separate test on the hot path).
+        self.versions = UNMATCHABLE
 
     def name(self) -> str:
         """The node's name as PyTorch prints it: ``MulBackward0`` (custom ops: ``CubeBackward``)."""

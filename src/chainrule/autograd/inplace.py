@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from chainrule._tensor import Tensor
+from chainrule.autograd import engine
+from chainrule.autograd.function import UNMATCHABLE
 from chainrule.autograd.grad_mode import state
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -64,7 +66,7 @@ def update(
     if node is not None:
         _keep_copies(node, t.data)  # what the node saved must survive the write below
     store(t, result.data if value is None else value)
-    ghost._version = t._version  # the ghost's values are gone: a node that kept them sees it
+    ghost._version = t._version  # the ghost's values are gone (for the error's numbers)
     if node is not None:
         node.__dict__["_output_version"] = t._version
         t._ctx, t._requires_grad = node, True
@@ -100,12 +102,17 @@ def store(t: Tensor, values: Any) -> None:
             f"result type {values.dtype} can't be cast to the desired output type {data.dtype}"
         )
     np.copyto(data, values, casting="unsafe")
-    t._version += 1
+    bump(t)
 
 
 def bump(t: Tensor) -> None:
-    """Count a write made directly to ``t.data`` by chainrule code."""
+    """Count a write to ``t``'s values; tell the node that made ``t`` (if any) its output
+    changed, by making its version comparison fail (see :func:`check_node`)."""
     t._version += 1
+    fn = t._ctx
+    if fn is not None and not fn.released and "_recorded_versions" not in fn.__dict__:
+        fn.__dict__["_recorded_versions"] = fn.versions
+        fn.versions = UNMATCHABLE
 
 
 def _keep_copies(node: Any, array: np.ndarray) -> None:
@@ -117,6 +124,20 @@ def _keep_copies(node: Any, array: np.ndarray) -> None:
 
 
 # ----- the backward pass's checks (rare path: only where a version moved) -----------------------
+
+
+def check_node(fn: Any, t: Tensor) -> None:
+    """The rare path of the backward pass's version comparison for node ``fn`` (output ``t``):
+    raise if ``fn`` was released, or kept values that were overwritten since it was recorded."""
+    if fn.released:
+        raise RuntimeError(engine.released_message(fn.op_name))
+    recorded = fn.__dict__.pop("_recorded_versions", None)
+    if recorded is not None:  # t, fn's output, was written
+        fn.versions = recorded
+        check_output(fn, t)
+    for inp, version in zip(fn.inputs, fn.versions):
+        if inp._version != version:
+            check_input(fn, inp, version)
 
 
 def check_input(fn: Any, inp: Tensor, recorded: int) -> None:
@@ -136,7 +157,7 @@ def check_input(fn: Any, inp: Tensor, recorded: int) -> None:
 def check_output(fn: Any, t: Tensor) -> None:
     """Raise if ``fn`` kept memory of its output ``t``, which was written after ``fn`` made it."""
     expected = fn.__dict__.get("_output_version", 0)
-    if t._version != expected and _kept(fn, t.data):
+    if _kept(fn, t.data):
         raise RuntimeError(_message(t, f"which is output 0 of {fn.name()}", expected))
 
 

@@ -19,7 +19,7 @@ from chainrule import random
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import state
-from chainrule.autograd.inplace import update
+from chainrule.autograd.inplace import bump, update
 from chainrule.ops.shape import plain_index
 
 _ALL = Ellipsis
@@ -55,7 +55,7 @@ def put(t: Tensor, index: Any, value: Any) -> Tensor:
     ):
         return update(t, lambda s: IndexPut.apply(s, as_tensor(value, s), index=index))
     t.data[index] = value.data if isinstance(value, Tensor) else value
-    t._version += 1
+    bump(t)
     return t
 
 
