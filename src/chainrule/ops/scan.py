@@ -66,7 +66,7 @@ class CumProd(Function):
 
 
 class LogCumSumExp(Function):
-    """d log Σₖ≤ᵢ exp xₖ / dxⱼ = exp(xⱼ − outᵢ) for j ≤ i."""
+    """d(log Σₖ≤ᵢ exp xₖ)/dxⱼ = exp(xⱼ − outᵢ) for j ≤ i."""
 
     def forward(self, x, axis):
         self.x, self.axis = x, axis
