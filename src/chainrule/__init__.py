@@ -24,7 +24,9 @@ from chainrule.autograd.grad_mode import (
     AnomalyError,
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -195,6 +197,8 @@ __all__ = [
     "gradcheck",
     "io",
     "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
     "linalg",
     "load",
     "load_into",
