@@ -192,6 +192,7 @@ from chainrule.ops.trig import (
 
 clamp = clip
 cat = concatenate
+divide = true_divide = div
 
 # Every public name above, so that a family's new ops need only their import line here.
 __all__ = sorted(name for name in dir() if not name.startswith("_") and name != "annotations")
