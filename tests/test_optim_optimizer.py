@@ -366,3 +366,15 @@ def test_out_of_range_group_options_are_rejected_with_the_groups_index() -> None
     opt = optim.SGD([param()])
     with pytest.raises(ValueError, match="param group 1: Nesterov"):
         opt.add_param_group({"params": [param()], "nesterov": True})
+
+
+def test_optimizer_step_bumps_each_parameters_version_so_a_stale_graph_raises():
+    w = cr.tensor(np.ones(3), requires_grad=True)
+    opt = cr.optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    before = w._version
+    opt.step()
+    assert w._version == before + 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

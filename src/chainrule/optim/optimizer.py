@@ -156,6 +156,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 self._update(p.data, p.grad.data, state, group)
+                p._version += 1  # an in-place write, as PyTorch counts it: stale graphs raise
         self._step_count += 1
         return loss
 
