@@ -98,10 +98,18 @@ class Tensor:
 
     @classmethod
     def _from_op(cls, data: np.ndarray, fn: Any) -> Tensor:
-        """The output of op node ``fn``: it requires grad and remembers ``fn``."""
-        t = cls._wrap(data)
+        """The output of op node ``fn``: it requires grad and remembers ``fn``.
+
+        ``_wrap`` written out (one call less per recorded op)."""
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
         t._requires_grad = True
         t._ctx = fn
+        t.name = None
+        t._retains_grad = False
+        t._hooks = None
+        t._version = 0
         return t
 
     # ----- autograd state -------------------------------------------------------------------
@@ -178,8 +186,7 @@ class Tensor:
 
         Gradients are added to the ``.grad`` of leaves (they accumulate until cleared).
         """
-        from chainrule.autograd.engine import backward
-
+        backward = engine.backward
         grad = gradient if grad is None else grad
         retain_graph = bool(retain_graph)
         if create_graph or inputs is not None:
@@ -505,6 +512,7 @@ from chainrule import functional as F  # noqa: E402
 
 # The class above calls these at run time (hooks, in-place writes); importing them any earlier
 # would need Tensor before it exists.
+from chainrule.autograd import engine  # noqa: E402
 from chainrule.autograd.graph import RemovableHandle  # noqa: E402
 from chainrule.ops import inplace as inplace_ops  # noqa: E402
 

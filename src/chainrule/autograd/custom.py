@@ -33,7 +33,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
-from chainrule.autograd.grad_mode import state
+from chainrule.autograd.grad_mode import state, write_clock
 
 # The stand-in input for an argument that is not a tensor (a number, a flag): it never requires
 # grad, so the engine passes it by. One shared array: nothing ever writes to it.
@@ -138,6 +138,7 @@ def apply_ctx_function(cls: type[Function], *args: Any, **kwargs: Any) -> Any:
         return Tensor._wrap(data)
     node.inputs = tuple(a if isinstance(a, Tensor) else Tensor._wrap(_CONSTANT) for a in args)
     node.versions = tuple(t._version for t in node.inputs)
+    node.stamp = write_clock.count
     node.released = False
     return Tensor._from_op(data, node)
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule._tensor import Tensor
-from chainrule.autograd.grad_mode import AnomalyError, state
+from chainrule.autograd.grad_mode import AnomalyError, state, write_clock
 
 #: Stand-in versions of a released (or output-written) node: every comparison with a real
 #: version fails. zip() stops at the shorter, so one tuple serves nodes of any arity ≤ 64;
@@ -65,7 +65,7 @@ class Function:
     """
 
     # The node's own fields live in slots, so that what forward saved is exactly __dict__.
-    __slots__ = ("inputs", "needs_input_grad", "released", "versions", "__dict__")
+    __slots__ = ("inputs", "needs_input_grad", "released", "versions", "stamp", "__dict__")
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     released: bool
@@ -101,7 +101,7 @@ class Function:
         ``forward`` as keywords.
         """
         fn = cls()
-        # Unrolled for one and two inputs: this is the per-op overhead every small network pays.
+        # Unrolled for one to three inputs: this is the per-op overhead every small network pays.
         n = len(inputs)
         try:
             if n == 1:
@@ -111,35 +111,33 @@ class Function:
             else:
                 data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as err:
-            shape_error = _shape_mismatch(cls.op_name, inputs, err)
-            if shape_error is None:
-                raise  # the op's own message says what is wrong: pass it on untouched
-            raise shape_error from None
+            error = _forward_error(cls.op_name, inputs, err)
+            if error is err:
+                raise  # the op's own error, with its traceback and cause
+            raise error from None
         if state.anomaly:
             check_finite(cls.op_name, "forward output", data)
-        if state.grad_enabled:
-            if n == 1:
-                a = inputs[0]
-                needs = (a._requires_grad,)
-                if needs[0]:
-                    fn.versions = (a._version,)
-                    fn.inputs = inputs
-                    fn.needs_input_grad = needs
-                    fn.released = False
-                    return Tensor._from_op(data, fn)
-                return Tensor._wrap(data)
-            if n == 2:
-                a, b = inputs
-                needs = (a._requires_grad, b._requires_grad)
-            else:
-                needs = tuple([t._requires_grad for t in inputs])
-            if True in needs:
-                fn.versions = (a._version, b._version) if n == 2 else _versions(inputs)
-                fn.inputs = inputs
-                fn.needs_input_grad = needs
-                fn.released = False
-                return Tensor._from_op(data, fn)
-        return Tensor._wrap(data)
+        if not state.grad_enabled:
+            return Tensor._wrap(data)
+        if n == 1:
+            a = inputs[0]
+            needs, versions = (a._requires_grad,), (a._version,)
+        elif n == 2:
+            a, b = inputs
+            needs, versions = (a._requires_grad, b._requires_grad), (a._version, b._version)
+        elif n == 3:  # linear(x, W, b): the most common op with three inputs
+            a, b, c = inputs
+            needs = (a._requires_grad, b._requires_grad, c._requires_grad)
+            versions = (a._version, b._version, c._version)
+        else:
+            needs = tuple([t._requires_grad for t in inputs])
+            versions = tuple([t._version for t in inputs])
+        if True not in needs:
+            return Tensor._wrap(data)
+        fn.inputs, fn.needs_input_grad, fn.released = inputs, needs, False
+        # What backward checks for in-place writes: each input's version, and the write clock.
+        fn.versions, fn.stamp = versions, write_clock.count
+        return Tensor._from_op(data, fn)
 
     def release(self) -> None:
         """Free what ``forward`` saved; a later backward through this node raises."""
@@ -148,6 +146,7 @@ class Function:
         # Versions no tensor has: the backward pass's version comparison fails at once, and its
         # rare path reports the second backward (no separate test on the hot path).
         self.versions = UNMATCHABLE
+        self.stamp = -1  # and the clock never reads -1: the fast check fails too
 
     def name(self) -> str:
         """The node's name as PyTorch prints it: ``MulBackward0`` (custom ops: ``CubeBackward``)."""
@@ -174,10 +173,6 @@ class Function:
         return doc[0] if doc else ""
 
 
-def _versions(inputs: tuple[Tensor, ...]) -> tuple[int, ...]:
-    return tuple([t._version for t in inputs])
-
-
 def _register(cls: type[Function]) -> None:
     """Put ``cls`` in :data:`OPS`, refusing a name that another class holds."""
     held = OPS.get(cls.op_name)
@@ -201,12 +196,13 @@ def _origin(cls: type) -> tuple[str, str]:
 _NUMPY_SHAPE_ERRORS = ("could not be broadcast", "mismatch in its core dimension", "not aligned")
 
 
-def _shape_mismatch(op_name: str, inputs: tuple[Tensor, ...], err: ValueError) -> ValueError | None:
-    """A ValueError naming ``op_name`` and the input shapes if NumPy's ``err`` is about shapes
-    that do not fit together; None for any other error (it is raised unchanged)."""
+def _forward_error(op_name: str, inputs: tuple[Tensor, ...], err: ValueError) -> ValueError:
+    """The error to raise for ``err`` from a forward: a ValueError naming ``op_name`` and the
+    input shapes if NumPy's ``err`` is about shapes that do not fit together; ``err`` itself,
+    untouched, for any other error (the op's own message says what is wrong)."""
     message = str(err)
     if message.startswith(f"{op_name}:") or not any(m in message for m in _NUMPY_SHAPE_ERRORS):
-        return None
+        return err
     shapes = " and ".join(str(t.shape) for t in inputs)
     return ValueError(f"{op_name}: input shapes {shapes} are incompatible: {message}")
 

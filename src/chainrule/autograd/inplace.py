@@ -24,7 +24,7 @@ import numpy as np
 from chainrule._tensor import Tensor
 from chainrule.autograd import engine
 from chainrule.autograd.function import UNMATCHABLE
-from chainrule.autograd.grad_mode import state
+from chainrule.autograd.grad_mode import state, write_clock
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -109,6 +109,7 @@ def bump(t: Tensor) -> None:
     """Count a write to ``t``'s values; tell the node that made ``t`` (if any) its output
     changed, by making its version comparison fail (see :func:`check_node`)."""
     t._version += 1
+    write_clock.count += 1
     fn = t._ctx
     if fn is not None and not fn.released and "_recorded_versions" not in fn.__dict__:
         fn.__dict__["_recorded_versions"] = fn.versions

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule._tensor import Tensor
-from chainrule.autograd.grad_mode import enable_grad
+from chainrule.autograd.grad_mode import enable_grad, write_clock
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 StateDict = dict[str, Any]
@@ -157,6 +157,7 @@ class Optimizer:
                     state = self.state[p] = {}
                 self._update(p.data, p.grad.data, state, group)
                 p._version += 1  # an in-place write, as PyTorch counts it: stale graphs raise
+        write_clock.count += 1
         self._step_count += 1
         return loss
 
