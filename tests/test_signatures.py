@@ -224,3 +224,10 @@ def test_item_tolist_and_requires_grad_():
     assert x.item() == 1.5 and x.tolist() == [[1.5]]
     assert x.requires_grad_() is x and x.requires_grad
     assert x.requires_grad_(False) is x and not x.requires_grad
+
+
+def test_np_asarray_of_a_tensor_is_its_values_as_for_a_pytorch_tensor():
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert np.asarray(x).dtype == np.float32 and np.asarray(x).shape == (2, 2)
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(np.array(x), x.data)

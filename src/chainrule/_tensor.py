@@ -296,6 +296,12 @@ class Tensor:
         """The values as an ndarray (shared, not copied)."""
         return self.data
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(x)`` is the values (as for a PyTorch tensor), not an array of tensors."""
+        if dtype is None and not copy:
+            return self.data
+        return np.array(self.data, dtype=dtype, copy=True if copy else None)
+
     def tolist(self) -> Any:
         return self.data.tolist()
 
