@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-torch = pytest.importorskip("torch")
 
 import chainrule as cr
 import chainrule.functional as F
+
+torch = pytest.importorskip("torch")
 
 
 def pair(shape=(3, 4), seed=0):
