@@ -51,11 +51,18 @@ def check_tree(tree: Path) -> None:
         raise SystemExit(f"{tree}: no src/chainrule/__init__.py there; pass a chainrule checkout")
 
 
-def compare(base: Path, rounds: int, quick: bool, repeat: int) -> str:
+def compare(
+    base: Path,
+    rounds: int,
+    quick: bool,
+    repeat: int,
+    verbose: bool = False,
+    new: Path = NEW_TREE,
+) -> str:
     """Alternate base and new for ``rounds`` rounds; a table of medians and new ÷ base."""
     samples: dict[str, dict[str, dict[str, list[float]]]] = {"base": {}, "new": {}}
     for r in range(rounds):
-        order = [("base", base), ("new", NEW_TREE)]
+        order = [("base", base), ("new", new)]
         for label, tree in order if r % 2 == 0 else order[::-1]:
             for case, results in run_engine_step(tree, quick, repeat).items():
                 for impl, us in results.items():
@@ -66,19 +73,29 @@ def compare(base: Path, rounds: int, quick: bool, repeat: int) -> str:
             b = statistics.median(samples["base"][case][impl])
             n = statistics.median(values)
             lines.append(f"{case:10} {impl:10} {b:10.1f} {n:10.1f} {n / b:9.3f}")
+            if verbose:
+                rounds = zip(samples["base"][case][impl], values)
+                pairs = ", ".join(f"{x:.1f}/{y:.1f}" for x, y in rounds)
+                lines.append(f"    rounds (base/new): {pairs}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="the earlier checkout")
+    parser.add_argument(
+        "--new", type=Path, default=NEW_TREE, help="the later checkout (default: this one)"
+    )
     parser.add_argument("--rounds", type=int, default=6, help="runs per tree (default 6)")
     parser.add_argument("--repeat", type=int, default=7, help="timed blocks per run (default 7)")
     parser.add_argument("--quick", action="store_true", help="engine_step's smoke settings")
+    parser.add_argument("--verbose", action="store_true", help="print every round's medians")
     args = parser.parse_args(argv)
     check_tree(args.base)
-    print(f"base: {args.base.resolve()}\nnew:  {NEW_TREE}")
-    print(compare(args.base.resolve(), args.rounds, args.quick, args.repeat))
+    check_tree(args.new)
+    print(f"base: {args.base.resolve()}\nnew:  {args.new.resolve()}")
+    base, new = args.base.resolve(), args.new.resolve()
+    print(compare(base, args.rounds, args.quick, args.repeat, args.verbose, new))
     return 0
 
 
