@@ -232,3 +232,27 @@ def test_np_asarray_of_a_tensor_is_its_values_as_for_a_pytorch_tensor():
     assert np.asarray(x).dtype == np.float32 and np.asarray(x).shape == (2, 2)
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
     np.testing.assert_array_equal(np.array(x), x.data)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: x.new_zeros(2, 3),
+        lambda lib, x: x.new_ones((1,)),
+        lambda lib, x: x.new_full((2,), 7),
+        lambda lib, x: x.new_tensor([1, 2]),
+        lambda lib, x: x.new_empty(3, dtype=lib.int64).zero_(),
+        lambda lib, x: x.new_zeros(2, requires_grad=True),
+    ],
+)
+def test_new_methods_make_tensors_in_the_tensors_dtype_as_pytorch(make):
+    ours = make(cr, cr.ones(2, dtype=cr.float64))
+    theirs = make(torch, torch.ones(2, dtype=torch.float64))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    assert ours.tolist() == theirs.tolist() and ours.requires_grad == theirs.requires_grad
+
+
+def test_new_zeros_refuses_a_cuda_device_clearly():
+    with pytest.raises(RuntimeError, match="CPU"):
+        cr.ones(2).new_zeros(2, device="cuda")

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import devices
 from chainrule import functional as F
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, tensor
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops import layout
 
@@ -175,3 +176,40 @@ Tensor.t = _t  # type: ignore[attr-defined]
 Tensor.mT = property(_mT)  # type: ignore[attr-defined]
 Tensor.is_floating_point = _is_floating_point  # type: ignore[attr-defined]
 Tensor.element_size = _element_size  # type: ignore[attr-defined]
+
+
+# ----- new_* (a new tensor with this one's dtype unless told otherwise, as PyTorch's)
+def _new_filled(name: str, fill: Any) -> Callable[..., Tensor]:
+    def method(
+        self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad=False
+    ) -> Tensor:
+        devices.check_cpu(device, f"Tensor.{name}")
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        dt = self.data.dtype if dtype is None else np.dtype(dtype)
+        return Tensor(np.full(shape, fill, dtype=dt), requires_grad=requires_grad)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"A new tensor of ``size`` filled with {fill}, in this tensor's dtype."
+    return method
+
+
+def _new_full(
+    self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """A new tensor of ``size`` filled with ``fill_value``, in this tensor's dtype."""
+    devices.check_cpu(device, "Tensor.new_full")
+    dt = self.data.dtype if dtype is None else np.dtype(dtype)
+    return Tensor(np.full(tuple(size), fill_value, dtype=dt), requires_grad=requires_grad)
+
+
+def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, **options: Any) -> Tensor:
+    """``chainrule.tensor(data)`` (a copy) in this tensor's dtype (unless ``dtype=``)."""
+    return tensor(data, dtype=self.data.dtype if dtype is None else dtype, **options)
+
+
+Tensor.new_zeros = _new_filled("new_zeros", 0)  # type: ignore[attr-defined]
+Tensor.new_ones = _new_filled("new_ones", 1)  # type: ignore[attr-defined]
+Tensor.new_empty = _new_filled("new_empty", 0)  # type: ignore[attr-defined]  # zeros, as empty()
+Tensor.new_full = _new_full  # type: ignore[attr-defined]
+Tensor.new_tensor = _new_tensor  # type: ignore[attr-defined]
