@@ -45,6 +45,28 @@ def dim_alias(op_name: str, dim: Any, axis: Any, names: str = "dim= and axis=") 
     return axis
 
 
+def one_dim(op_name: str, dim: Any, axis: Any, ndim: int) -> int:
+    """The one dimension an op works along (gather, scatter, cumsum…): ``dim`` or its NumPy
+    alias ``axis``, not both, and not left out; as a non-negative axis of an ``ndim``-d input."""
+    if axis is not None:
+        dim = dim_alias(op_name, dim, axis, "dim and its alias axis")
+    if dim is None:
+        raise TypeError(f"{op_name}() missing required argument 'dim'")
+    return normalize_axes(dim, ndim)[0]
+
+
+def correction_of(op_name: str, unbiased: bool | None, correction: float | None) -> float:
+    """Bessel's correction from PyTorch's two spellings: ``unbiased`` (True → 1, False → 0) or
+    ``correction``; 1 when neither is given; both at once is refused."""
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"chainrule.{op_name}: got both unbiased= and correction=; pass one of them"
+        )
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None else int(unbiased)
+
+
 def keepdim_alias(op_name: str, keepdim: bool, keepdims: bool) -> bool:
     """``keepdims`` (NumPy's name, given) in place of ``keepdim``; refuses both."""
     if keepdim:

@@ -13,7 +13,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import as_float
+from chainrule.ops._common import as_float, dim_alias
 from chainrule.ops.arithmetic import cast
 from chainrule.ops.erf import erf_values
 from chainrule.random import GeneratorLike, resolve_generator
@@ -201,10 +201,10 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def _softmax_input(input: Tensor, dim: int | None, dtype: Any, axis: int | None, name: str):
     """The input (cast to ``dtype`` first, as PyTorch does) and its axis: ``dim``, or its alias
     ``axis``, or the last one. A 0-d tensor takes dim 0 or -1."""
+    if axis is not None:
+        dim = dim_alias(name, dim, axis, "dim and its alias axis")
     if dim is None:
-        dim = -1 if axis is None else axis
-    elif axis is not None:
-        raise TypeError(f"{name}() got both dim and its alias axis; pass one")
+        dim = -1
     x = as_float(input) if dtype is None else cast(as_tensor(input), dtype)
     nd = x.data.ndim
     if not -nd <= dim < (nd or 1):

@@ -15,7 +15,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops._common import one_dim, refuse_out
 from chainrule.ops.arithmetic import as_tensor, cast
 
 #: scatter_reduce's reductions and the value an untouched accumulator starts from.
@@ -51,16 +51,6 @@ def _index_array(index: Any, op: str) -> np.ndarray:
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}(): index must be an integer tensor (int64); got {data.dtype}")
     return data
-
-
-def _resolve_dim(dim: Any, axis: Any, ndim: int, op: str) -> int:
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}(): give dim or its alias axis, not both")
-        dim = axis
-    if dim is None:
-        raise TypeError(f"{op}(): missing the dimension argument dim")
-    return normalize_axes(dim, ndim)[0]
 
 
 def _region(src_shape: tuple[int, ...], index_shape: tuple[int, ...], op: str) -> tuple:
@@ -193,7 +183,7 @@ def gather(
     """
     refuse_out("gather", out)
     x = as_tensor(input)
-    d = _resolve_dim(dim, axis, x.ndim, "gather")
+    d = one_dim("gather", dim, axis, x.ndim)
     pos = positions(x.shape, d, _index_array(index, "gather"), "gather")
     return Gather.apply(x, pos=pos)
 
@@ -223,7 +213,7 @@ def scatter(
         if reduce not in modes:
             raise ValueError(f"scatter(): reduce must be 'add' or 'multiply'; got {reduce!r}")
         return scatter_reduce(x, dim, idx, src, modes[reduce], axis=axis)
-    d = _resolve_dim(dim, axis, x.ndim, "scatter")
+    d = one_dim("scatter", dim, axis, x.ndim)
     pos = positions(x.shape, d, idx, "scatter")
     region = _region(src.shape, idx.shape, "scatter")
     return Scatter.apply(x, cast(src, x.dtype), pos=pos, region=region)
@@ -268,7 +258,7 @@ def scatter_reduce(
     x = as_tensor(input)
     src = as_tensor(src, x)
     idx = _index_array(index, "scatter_reduce")
-    d = _resolve_dim(dim, axis, x.ndim, "scatter_reduce")
+    d = one_dim("scatter_reduce", dim, axis, x.ndim)
     pos = positions(x.shape, d, idx, "scatter_reduce")
     region = _region(src.shape, idx.shape, "scatter_reduce")
     return ScatterReduce.apply(

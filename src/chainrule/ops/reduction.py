@@ -22,7 +22,13 @@ import numpy as np
 from chainrule import return_types
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import dim_alias, keepdim_alias, normalize_axes, refuse_out
+from chainrule.ops._common import (
+    correction_of,
+    dim_alias,
+    keepdim_alias,
+    normalize_axes,
+    refuse_out,
+)
 from chainrule.ops.arithmetic import cast
 from chainrule.ops.pointwise import maximum, minimum
 
@@ -324,14 +330,11 @@ def var(
         keepdim = keepdim_alias("var", keepdim, keepdims)
     if out is not None:
         refuse_out("var", out)
-    if unbiased is not None:
-        if correction is not None:
-            raise TypeError("chainrule.var: got both unbiased= and correction=; pass one of them")
-        correction = int(unbiased)
+    correction = correction_of("var", unbiased, correction)
     input = as_tensor(input)
     if input.data.dtype.kind != "f":
         raise TypeError(f"var() needs a floating-point tensor; got {input.dtype}")
-    return _reduce(Var, input, dim, keepdim, correction=1 if correction is None else correction)
+    return _reduce(Var, input, dim, keepdim, correction=correction)
 
 
 def logsumexp(

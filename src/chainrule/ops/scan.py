@@ -18,7 +18,7 @@ import numpy as np
 from chainrule import return_types
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops._common import one_dim, refuse_out
 from chainrule.ops.sorting import Selection
 
 
@@ -97,24 +97,13 @@ class CumMin(Selection):
     """d cummin(x)ᵢ/dxⱼ = 1 if j is the index cummin reports at i, else 0."""
 
 
-def _axis(name: str, x: Tensor, dim: Any, axis: Any) -> int:
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{name}() got both dim and its alias axis; pass one of them")
-        dim = axis
-    if dim is None:
-        raise TypeError(f"{name}() missing required argument 'dim'")
-    (ax,) = normalize_axes(dim, x.ndim)
-    return ax
-
-
 def _scan(name: str, op: type[Function], input: Any, dim: Any, axis: Any, dtype: Any) -> Tensor:
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     elif x.data.dtype.kind in "biu":
         x = Tensor._wrap(x.data.astype(np.int64))
-    return op.apply(x, axis=_axis(name, x, dim, axis))
+    return op.apply(x, axis=one_dim(name, dim, axis, x.ndim))
 
 
 def cumsum(
@@ -151,13 +140,13 @@ def logcumsumexp(
     x = as_tensor(input)
     if x.data.dtype.kind != "f":
         raise TypeError(f"logcumsumexp() needs a floating-point tensor; got {x.dtype}")
-    return LogCumSumExp.apply(x, axis=_axis("logcumsumexp", x, dim, axis))
+    return LogCumSumExp.apply(x, axis=one_dim("logcumsumexp", dim, axis, x.ndim))
 
 
 def _running(name, op, ufunc, result, input, dim, axis, out):
     refuse_out(name, out)
     x = as_tensor(input)
-    ax = _axis(name, x, dim, axis)
+    ax = one_dim(name, dim, axis, x.ndim)
     a = x.data if x.ndim else x.data.reshape(1)
     running = ufunc.accumulate(a, axis=ax)
     shape = [1] * a.ndim

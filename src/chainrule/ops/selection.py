@@ -13,21 +13,11 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops._common import one_dim, refuse_out
 from chainrule.ops.arithmetic import as_tensor, cast
 from chainrule.ops.indexing import gather
 from chainrule.ops.pointwise import where
 from chainrule.ops.shape import expand, getitem, reshape
-
-
-def _dim(dim: Any, axis: Any, ndim: int, op: str) -> int:
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}(): give dim or its alias axis, not both")
-        dim = axis
-    if dim is None:
-        raise TypeError(f"{op}(): missing the dimension argument dim")
-    return normalize_axes(dim, ndim)[0]
 
 
 def _vector_index(index: Any, size: int, dim: int, op: str) -> np.ndarray:
@@ -74,7 +64,7 @@ def index_select(
     allowed): shape ``input.shape`` with ``dim`` of size ``len(index)``."""
     refuse_out("index_select", out)
     x = as_tensor(input)
-    d = _dim(dim, axis, x.ndim, "index_select")
+    d = one_dim("index_select", dim, axis, x.ndim)
     if x.ndim == 0:
         _vector_index(index, 1, 0, "index_select")
         return reshape(x, ())
@@ -97,7 +87,7 @@ def index_add(
     refuse_out("index_add", out)
     x = as_tensor(input)
     src = as_tensor(source, x)
-    d = _dim(dim, axis, x.ndim, "index_add")
+    d = one_dim("index_add", dim, axis, x.ndim)
     idx = _vector_index(index, x.shape[d] if x.ndim else 1, d, "index_add")
     want = x.shape[:d] + (idx.size,) + x.shape[d + 1 :] if x.ndim else ()
     if src.shape != want and not (x.ndim == 0 and src.size == 1):
@@ -161,7 +151,7 @@ def take_along_dim(
     idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if dim is None and axis is None:
         return gather(reshape(x, -1), 0, idx.reshape(-1))
-    d = _dim(dim, axis, x.ndim, "take_along_dim")
+    d = one_dim("take_along_dim", dim, axis, x.ndim)
     if idx.ndim != x.ndim:
         raise ValueError(
             f"take_along_dim(): input and indices must have as many dimensions; got {x.ndim} "

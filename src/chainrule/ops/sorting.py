@@ -22,7 +22,7 @@ import numpy as np
 from chainrule import return_types
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops._common import dim_alias, normalize_axes, refuse_out
 
 
 def scatter_add(values: np.ndarray, indices: np.ndarray, axis: int, shape: tuple[int, ...]):
@@ -88,10 +88,8 @@ class MedianAll(Function):
 def _prepare(name: str, input: Any, dim: Any, axis: Any) -> tuple[Tensor, np.ndarray, int]:
     """The tensor, its data as at least 1-d, and ``dim`` as a non-negative axis."""
     x = as_tensor(input)
-    if axis is not None:
-        if dim is not None and dim != -1:
-            raise TypeError(f"{name}() got both dim and its alias axis; pass one of them")
-        dim = axis
+    if axis is not None:  # dim defaults to -1 here: only another value counts as given
+        dim = dim_alias(name, None if dim == -1 else dim, axis, "dim and its alias axis")
     if dim is None:
         dim = -1
     if not isinstance(dim, (int, np.integer)):

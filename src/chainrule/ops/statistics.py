@@ -20,7 +20,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
-from chainrule.ops._common import normalize_axes, refuse_out
+from chainrule.ops._common import correction_of, dim_alias, normalize_axes, refuse_out
 from chainrule.ops.reduction import Max, Min, Var, mean
 
 Dim = int | tuple[int, ...] | list[int] | None
@@ -29,23 +29,13 @@ Dim = int | tuple[int, ...] | list[int] | None
 def resolve_dims(name: str, x: Tensor, dim: Any, axis: Any) -> tuple[int, ...]:
     """The reduced axes for ``dim`` (or its NumPy alias ``axis``); () for a 0-d tensor."""
     if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{name}() got both dim and its alias axis; pass one of them")
-        dim = axis
+        dim = dim_alias(name, dim, axis, "dim and its alias axis")
     axes = normalize_axes(dim, x.ndim)
     return () if x.ndim == 0 else axes
 
 
 def resolve_keepdim(keepdim: bool, keepdims: bool | None) -> bool:
     return keepdim if keepdims is None else keepdims
-
-
-def _correction(name: str, unbiased: bool | None, correction: float | None) -> float:
-    if unbiased is not None and correction is not None:
-        raise TypeError(f"{name}() got both unbiased and correction; pass one of them")
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
 
 
 def _float_only(name: str, x: Tensor) -> None:
@@ -113,7 +103,7 @@ def std(
         dim, unbiased = None, dim
     x = as_tensor(input)
     _float_only("std", x)
-    c = _correction("std", unbiased, correction)
+    c = correction_of("std", unbiased, correction)
     axes = resolve_dims("std", x, dim, axis)
     return Std.apply(x, axes=axes, keepdims=resolve_keepdim(keepdim, keepdims), correction=c)
 
@@ -123,7 +113,7 @@ def _moment_and_mean(name, op, input, dim, unbiased, keepdim, correction, axis, 
         dim, unbiased = None, dim
     x = as_tensor(input)
     _float_only(name, x)
-    c = _correction(name, unbiased, correction)
+    c = correction_of(name, unbiased, correction)
     axes = resolve_dims(name, x, dim, axis)
     keep = resolve_keepdim(keepdim, keepdims)
     return op.apply(x, axes=axes, keepdims=keep, correction=c), mean(x, axes, keep)
@@ -282,9 +272,7 @@ def _arg(name, fn, input, dim, keepdim, axis, keepdims, out) -> Tensor:
     x = as_tensor(input)
     keep = resolve_keepdim(keepdim, keepdims)
     if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{name}() got both dim and its alias axis; pass one of them")
-        dim = axis
+        dim = dim_alias(name, dim, axis, "dim and its alias axis")
     if x.data.size == 0 and (dim is None or x.shape[normalize_axes(dim, x.ndim)[0]] == 0):
         raise IndexError(f"{name}(): expected reduction dim to be specified for input.numel() == 0")
     if dim is None or x.ndim == 0:
