@@ -256,3 +256,17 @@ def test_new_methods_make_tensors_in_the_tensors_dtype_as_pytorch(make):
 def test_new_zeros_refuses_a_cuda_device_clearly():
     with pytest.raises(RuntimeError, match="CPU"):
         cr.ones(2).new_zeros(2, device="cuda")
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "elu", "leaky_relu"])
+def test_activation_takes_pytorchs_input_keyword_as_torch_nn_functional(name):
+    x = np.array([-1.5, 0.5, 2.0])
+    ours = getattr(F, name)(input=cr.tensor(x))
+    theirs = getattr(torch.nn.functional, name)(input=torch.tensor(x))
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "leaky_relu"])
+def test_activation_accepts_inplace_and_returns_the_result(name):
+    x = cr.tensor(np.array([-1.5, 0.5]))
+    np.testing.assert_allclose(getattr(F, name)(x, inplace=True).data, getattr(F, name)(x).data)

@@ -156,30 +156,32 @@ class Dropout(Function):
         return (grad * self.mask,)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
     """σ(x) = 1/(1 + e^−x), exact at both limits (no overflow)."""
-    return Sigmoid.apply(as_float(x))
+    return Sigmoid.apply(as_float(input))
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh.apply(as_float(x))
+    return Tanh.apply(as_float(input))
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0); its gradient at 0 is 0."""
-    return ReLU.apply(as_tensor(x))
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); its gradient at 0 is 0. ``inplace`` is accepted and ignored (a new tensor)."""
+    return ReLU.apply(as_tensor(input))
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else ``negative_slope``·x."""
-    x = as_tensor(x)
+def leaky_relu(
+    input: Tensor, negative_slope: float = 0.01, inplace: bool = False
+) -> Tensor:
+    """x where x > 0, else ``negative_slope``·x. ``inplace`` is accepted and ignored."""
+    x = as_tensor(input)
     return LeakyReLU.apply(x, negative_slope=x.data.dtype.type(negative_slope))
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """x where x > 0, else α(eˣ − 1)."""
-    x = as_float(x)
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else α(eˣ − 1). ``inplace`` is accepted and ignored."""
+    x = as_float(input)
     return ELU.apply(x, alpha=x.data.dtype.type(alpha))
 
 
