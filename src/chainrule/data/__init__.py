@@ -12,6 +12,8 @@ file format), ``mnist`` (MNIST from local files) and ``download`` (the opt-in, c
 MNIST downloader; the only code here that uses the network).
 """
 
+from types import ModuleType as _ModuleType
+
 from chainrule.data.dataloader import DataLoader
 from chainrule.data.dataset import Dataset, Subset, TensorDataset, random_split
 from chainrule.data.datasets import blobs, circles, digits, moons, sine, spirals, xor
@@ -27,30 +29,10 @@ from chainrule.data.download import (
 from chainrule.data.idx import IDXFormatError, parse_idx, read_idx
 from chainrule.data.mnist_files import mnist, mnist_5k, mnist_csv
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "MNIST_FILES",
-    "MNIST_SHA256",
-    "ChecksumError",
-    "DataLoader",
-    "Dataset",
-    "DownloadError",
-    "IDXFormatError",
-    "Subset",
-    "TensorDataset",
-    "blobs",
-    "circles",
-    "default_cache_dir",
-    "digits",
-    "download_mnist",
-    "mnist",
-    "mnist_5k",
-    "mnist_csv",
-    "moons",
-    "parse_idx",
-    "random_split",
-    "read_idx",
-    "sine",
-    "spirals",
-    "xor",
-]
+# Every public name imported above (not the submodules that imports bind, except the public
+# ones), so that a new family needs only its import line.
+__all__ = sorted(
+    name
+    for name, value in dict(globals()).items()
+    if not name.startswith("_") and (not isinstance(value, _ModuleType) or name in ())
+)

@@ -13,6 +13,8 @@ a model's layers, output shapes and parameter counts.
 67
 """
 
+from types import ModuleType as _ModuleType
+
 from chainrule.nn import functional, init, utils
 from chainrule.nn.activation import (
     ELU,
@@ -46,44 +48,11 @@ from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
-__all__ = [
-    "AdaptiveAvgPool2d",
-    "AvgPool2d",
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "Conv1d",
-    "Conv2d",
-    "CrossEntropyLoss",
-    "Dropout",
-    "ELU",
-    "Flatten",
-    "GELU",
-    "HuberLoss",
-    "Identity",
-    "IncompatibleKeys",
-    "L1Loss",
-    "LayerSummary",
-    "LeakyReLU",
-    "Linear",
-    "LogSoftmax",
-    "MSELoss",
-    "MaxPool2d",
-    "ModelSummary",
-    "Module",
-    "ModuleList",
-    "NLLLoss",
-    "Parameter",
-    "ReLU",
-    "RemovableHandle",
-    "Sequential",
-    "Sigmoid",
-    "Softmax",
-    "Softplus",
-    "Tanh",
-    "functional",
-    "init",
-    "summary",
-    "utils",
-]
+# Every public name imported above (not the submodules that imports bind, except the public
+# ones), so that a new family needs only its import line.
+__all__ = sorted(
+    name
+    for name, value in dict(globals()).items()
+    if not name.startswith("_")
+    and (not isinstance(value, _ModuleType) or name in ("functional", "init", "utils"))
+)

@@ -10,6 +10,8 @@ Every optimizer updates ``param.data`` in place, keeps its buffers in the parame
 allocates nothing after a parameter's first step.
 """
 
+from types import ModuleType as _ModuleType
+
 from chainrule.optim import lr_scheduler
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
@@ -17,4 +19,11 @@ from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+# Every public name imported above (not the submodules that imports bind, except the public
+# ones), so that a new family needs only its import line.
+__all__ = sorted(
+    name
+    for name, value in dict(globals()).items()
+    if not name.startswith("_")
+    and (not isinstance(value, _ModuleType) or name in ("lr_scheduler",))
+)
