@@ -188,14 +188,23 @@ for mode in ("reflect", "replicate", "circular"):
             lambda t, m=mode: TF.pad(t.x, (1, 2, 3, 0), mode=m),
         ),
     ]
-CASES.append(
-    case(
-        "pad-constant-value",
-        "Pad",
-        inputs(x=randn(2, 3)),
-        lambda t: F.pad(t.x, (1, 1), "constant", 0.5),
-        lambda t: TF.pad(t.x, (1, 1), "constant", 0.5),
-    ),
+CASES.extend(
+    [
+        case(
+            "pad-constant-value",
+            "Pad",
+            inputs(x=randn(2, 3)),
+            lambda t: F.pad(t.x, (1, 1), "constant", 0.5),
+            lambda t: TF.pad(t.x, (1, 1), "constant", 0.5),
+        ),
+        case(
+            "pad-constant-negative-crops",
+            "Pad",
+            inputs(x=randn(3, 5, 4)),
+            lambda t: F.pad(t.x, (-1, 2, 1, -3), value=0.25),
+            lambda t: TF.pad(t.x, (-1, 2, 1, -3), value=0.25),
+        ),
+    ]
 )
 
 register(*CASES)

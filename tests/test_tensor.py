@@ -146,8 +146,10 @@ def test_bad_reshape_and_axes_raise_with_the_shapes():
         x.sum(axis=2)
     with pytest.raises(ValueError, match="not a permutation"):
         x.permute(0, 0)
-    with pytest.raises(ValueError, match="widths must be"):
-        F.pad(x, (-1, 0))
+    with pytest.raises(ValueError, match="widths must be ≥ 0 in mode 'reflect'"):
+        F.pad(x, (-1, 0), mode="reflect")
+    with pytest.raises(ValueError, match="input size 3, plus negative padding -2 and -2"):
+        F.pad(x, (-2, -2))
 
 
 def test_linear_rejects_weight_that_does_not_fit_the_input():
@@ -195,3 +197,24 @@ def test_linear_casts_input_to_the_weights_dtype():
     w = cr.tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
     out = F.linear(np.ones((4, 2)), w)
     assert out.dtype == np.float32
+
+
+def test_negative_constant_padding_crops_as_in_pytorch():
+    x = cr.tensor(np.arange(10.0).reshape(2, 5), requires_grad=True)
+    y = F.pad(x, (-1, 1), value=9.0)
+    np.testing.assert_array_equal(y.data, [[1, 2, 3, 4, 9], [6, 7, 8, 9, 9]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 1, 1, 1], [0, 1, 1, 1, 1]])
+
+
+def test_legacy_tensor_constructor_takes_sizes_or_python_data_as_pytorch():
+    assert cr.Tensor(2, 3).shape == (2, 3) and cr.Tensor(2, 3).dtype == np.float32
+    assert cr.Tensor(cr.Size([4])).shape == (4,)
+    assert cr.Tensor().shape == (0,)
+    ints = cr.Tensor([1, 2])
+    assert ints.dtype == np.float32 and ints.tolist() == [1.0, 2.0]
+    assert cr.Tensor(np.arange(3)).dtype == np.int64  # an ndarray keeps its dtype
+    with pytest.raises(TypeError, match="one sequence of data or sizes"):
+        cr.Tensor(2, [3])
+    with pytest.raises(RuntimeError, match="sizes must be non-negative"):
+        cr.Tensor(2, -1)

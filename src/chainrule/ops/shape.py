@@ -342,7 +342,8 @@ def pad(
     """Pad PyTorch-style: ``pad = (left, right, top, bottom, ...)``, pairs for the last axis first.
 
     ``mode``: ``'constant'`` (``value``, default 0), ``'reflect'`` (mirrored without the edge),
-    ``'replicate'`` (the edge repeated) or ``'circular'`` (wrapped around). Widths must be ≥ 0.
+    ``'replicate'`` (the edge repeated) or ``'circular'`` (wrapped around). A negative width
+    crops (mode ``'constant'`` only, as PyTorch).
     Shape: each padded axis grows by its two widths.
     """
     x = input if isinstance(input, Tensor) else as_tensor(input)
@@ -350,14 +351,15 @@ def pad(
         raise ValueError(
             f"pad: expected pairs of widths for at most {x.ndim} axes; got {tuple(pad)}"
         )
-    if any(int(p) < 0 for p in pad):
-        raise ValueError(f"pad: widths must be ≥ 0; got {tuple(pad)}")
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)][::-1]
     if not isinstance(mode, str):  # chainrule's older pad(x, widths, value)
         mode, value = "constant", mode
     if mode == "constant":
+        x, pairs = _crop_negative(x, pairs)
         widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs
         return Pad.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):
+        raise ValueError(f"pad: widths must be ≥ 0 in mode {mode!r}; got {tuple(pad)}")
     if mode not in _PAD_INDEX:
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular'; got {mode!r}"
@@ -367,6 +369,21 @@ def pad(
     sizes = x.shape[x.ndim - len(pairs) :]
     index = [_PAD_INDEX[mode](n, lo, hi) for n, (lo, hi) in zip(sizes, pairs)]
     return getitem(x, (Ellipsis, *np.ix_(*index)))
+
+
+def _crop_negative(x: Tensor, pairs: list[tuple[int, int]]) -> tuple[Tensor, list]:
+    """Negative constant widths crop, as in PyTorch: ``pad(x, (-1, 0))`` drops the first column."""
+    if all(lo >= 0 and hi >= 0 for lo, hi in pairs):
+        return x, pairs
+    sizes = x.shape[x.ndim - len(pairs) :]
+    for n, (lo, hi) in zip(sizes, pairs):
+        if n + lo + hi < 0:
+            raise ValueError(
+                f"pad: the input size {n}, plus negative padding {lo} and {hi}, resulted in a "
+                f"negative output size, which is invalid"
+            )
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(sizes, pairs))
+    return getitem(x, (Ellipsis, *crop)), [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
 
 
 def _reflect(n: int, lo: int, hi: int) -> np.ndarray:
