@@ -26,11 +26,13 @@ class Tensor:
 
     Parameters
     ----------
-    data : array_like
-        The values. NumPy arrays are used without a copy (use :func:`tensor` for a copy).
-    dtype : dtype, optional
-        Convert ``data`` to this dtype. By default Python floats become the default float dtype
-        (float32), NumPy arrays keep theirs, Python ints become int64.
+    *data : array_like, or ints
+        The values: NumPy arrays are used without a copy (use :func:`tensor` for a copy) and keep
+        their dtype; Python data becomes the default float dtype, as in PyTorch's legacy
+        ``torch.Tensor([1, 2])``. Sizes instead (``Tensor(2, 3)``) give zeros of that shape, and
+        ``Tensor()`` an empty float tensor.
+    dtype : dtype, optional, keyword-only
+        Convert the values to this dtype.
     requires_grad : bool
         Record operations on this tensor so that ``backward()`` fills its ``.grad``.
         Only floating-point tensors may require gradients.
@@ -64,14 +66,17 @@ class Tensor:
 
     def __init__(
         self,
-        data: Any,
+        *data: Any,
         dtype: Any = None,
         requires_grad: bool = False,
         name: str | None = None,
     ) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        self.data = dtypes.to_array(data, dtype)
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            self.data = dtypes.to_array(data[0].data, dtype)
+        elif len(data) == 1 and type(data[0]) is np.ndarray:
+            self.data = dtypes.to_array(data[0], dtype)
+        else:  # Python data or sizes, as PyTorch's legacy torch.Tensor(...) takes them
+            self.data = dtypes.constructor_array(data, dtype)
         self._grad: Tensor | None = None
         self._requires_grad = False
         self._ctx = None
@@ -511,7 +516,7 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None and dtypes.is_scalar(value):
         return Tensor._wrap(np.asarray(value, dtype=dtypes.scalar_dtype(value, like.data.dtype)))
-    return Tensor(value)
+    return Tensor(dtypes.to_array(value))
 
 
 from chainrule import functional as F  # noqa: E402

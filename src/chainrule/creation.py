@@ -279,7 +279,7 @@ def as_tensor(data: Any, dtype: Any = None, device: DeviceLike = None) -> Tensor
     d = dtypes.resolve_dtype(dtype)
     if isinstance(data, Tensor):
         return data if d is None or data.dtype == d else data.to(d)
-    return Tensor(data, dtype=d)
+    return Tensor(dtypes.to_array(data, d))
 
 
 # ----- *_like: the shape (and by default the dtype) of another tensor ----------------------------

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.sizes import Size
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _default = np.dtype(np.float32)
 
@@ -50,6 +52,33 @@ def to_array(data: object, dtype: object = None, copy: bool = False) -> np.ndarr
     if not from_numpy and arr.dtype.kind == "f":
         return arr.astype(_default, copy=False)
     return arr
+
+
+def constructor_array(args: tuple, dtype: object = None) -> np.ndarray:
+    """The array ``Tensor(*args)`` holds, following PyTorch's legacy ``torch.Tensor(...)``.
+
+    ``Tensor()`` is an empty float tensor; ``Tensor(2, 3)`` (ints, or one ``Size``) one of that
+    shape (zeros here, unspecified values in PyTorch); ``Tensor([1, 2])`` converts Python data to
+    the default float dtype, as PyTorch's does. An ndarray keeps its dtype (PyTorch would convert
+    it to float: ``Tensor`` is also chainrule's own constructor, and ops hand it integer labels).
+    """
+    if not args:
+        return np.zeros(0, _default if dtype is None else np.dtype(dtype))
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        sizes = tuple(int(a) for a in args)
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"Tensor(): sizes must be non-negative; got {sizes}")
+        return np.zeros(sizes, _default if dtype is None else np.dtype(dtype))
+    if len(args) > 1:
+        raise TypeError(
+            f"Tensor() takes one sequence of data or sizes as ints; got {len(args)} arguments "
+            f"of types {', '.join(type(a).__name__ for a in args)}"
+        )
+    data = args[0]
+    from_numpy = isinstance(data, (np.ndarray, np.generic))
+    return to_array(data, _default if dtype is None and not from_numpy else dtype)
 
 
 def is_scalar(value: object) -> bool:
