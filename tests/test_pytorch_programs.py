@@ -133,7 +133,41 @@ def in_place_on_intermediates(torch):
     return {"loss": loss.item(), "grad": w.grad.numpy(), "version": h._version}
 
 
+def custom_function_with_several_outputs(torch):
+    """A ctx-style Function returning three tensors, one of them marked non-differentiable;
+    backward gets one gradient per output (zeros for an output the loss does not use)."""
+
+    class SinCos(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x)
+            ctx.k = k
+            idx = x.argmax(dim=-1)
+            ctx.mark_non_differentiable(idx)
+            return torch.sin(x) * k, torch.cos(x).sum(dim=0), idx
+
+        @staticmethod
+        def backward(ctx, grad_sin, grad_cos, grad_idx):
+            (x,) = ctx.saved_tensors
+            return grad_sin * ctx.k * torch.cos(x) - grad_cos * torch.sin(x), None
+
+    x = torch.linspace(-1, 2, 12, dtype=torch.float64).reshape(3, 4).requires_grad_()
+    s, c, i = SinCos.apply(x, 3.0)
+    (s.sum() * 2 + (c * c).sum()).backward()
+    both = x.grad.clone()
+    x.grad = None
+    s, c, i = SinCos.apply(x, 3.0)
+    c.sum().backward()
+    return {
+        "indices": i.numpy(),
+        "both": both.numpy(),
+        "cos_only": x.grad.numpy(),
+        "flags": (s.requires_grad, c.requires_grad, i.requires_grad),
+    }
+
+
 PROGRAMS = [
+    custom_function_with_several_outputs,
     tensors_and_autograd_basics,
     polynomial_fit_by_hand,
     custom_function_legendre,

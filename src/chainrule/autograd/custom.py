@@ -21,7 +21,8 @@ A subclass whose ``forward`` is a ``@staticmethod`` is written as in PyTorch::
 the ops inside ``backward`` are not themselves differentiated). ``ctx`` is the graph node, a
 :class:`CustomNode`: what ``forward`` keeps on it is freed after the backward pass, as for the
 built-in ops. A class that defines ``setup_context(ctx, inputs, output)`` gets a ``forward``
-without ``ctx``, as in PyTorch 2. Such classes are registered in ``chainrule.OPS`` like every
+without ``ctx``, as in PyTorch 2. ``forward`` may return several tensors (a tuple); ``backward``
+then receives one gradient per output. Such classes are registered in ``chainrule.OPS`` like every
 other op (``register=False`` keeps a helper out).
 """
 
@@ -94,7 +95,8 @@ class CustomNode(Function, register=False):
         previous = state.grad_enabled
         state.grad_enabled = False
         try:
-            result = self.function.backward(self, Tensor._wrap(grad))  # type: ignore[call-arg]
+            grads_out = [Tensor._wrap(g) for g in self._split(grad)]
+            result = self.function.backward(self, *grads_out)  # type: ignore[call-arg]
         finally:
             state.grad_enabled = previous
         grads = result if isinstance(result, tuple) else (result,)
@@ -104,6 +106,22 @@ class CustomNode(Function, register=False):
                 f"(expected {len(self.inputs)}, got {len(grads)})"
             )
         return tuple(_as_array(g) for g in grads)
+
+    def _split(self, grad: np.ndarray) -> list[np.ndarray]:
+        """The gradient of each output of forward: ``grad`` itself for one output; for several,
+        the packed gradient cut back into their shapes (zeros for outputs with no gradient)."""
+        layout = self.__dict__.get("layout")
+        if layout is None:
+            return [grad]
+        grads, start = [], 0
+        for shape, dtype, live in layout:
+            if not live:
+                grads.append(np.zeros(shape, dtype if dtype.kind == "f" else grad.dtype))
+                continue
+            n = int(np.prod(shape, dtype=np.int64))
+            grads.append(grad[start : start + n].reshape(shape).astype(dtype, copy=False))
+            start += n
+        return grads
 
 
 def _as_array(g: Any) -> np.ndarray | None:
@@ -127,20 +145,64 @@ def apply_ctx_function(cls: type[Function], *args: Any, **kwargs: Any) -> Any:
             output = cls.forward(node, *args, **kwargs)
     finally:
         state.grad_enabled = previous
+    record = previous and True in node.needs_input_grad
     if isinstance(output, (tuple, list)):
-        raise NotImplementedError(
-            f"{cls.__name__}.forward returned {len(output)} values: custom Functions with "
-            "several outputs are not supported by chainrule yet; return one tensor"
-        )
+        return _several_outputs(node, args, output, record)
     data = output.data if isinstance(output, Tensor) else np.asarray(output)
-    marked = node.__dict__.get("non_differentiable", ())
-    if not (previous and True in node.needs_input_grad) or id(output) in marked:
+    if not record or id(output) in node.__dict__.get("non_differentiable", ()):
         return Tensor._wrap(data)
+    return Tensor._from_op(data, _record(node, args))
+
+
+def _record(node: CustomNode, args: tuple) -> CustomNode:
+    """Fill in what the engine reads on a node: inputs, their versions, the write-clock stamp."""
     node.inputs = tuple(a if isinstance(a, Tensor) else Tensor._wrap(_CONSTANT) for a in args)
     node.versions = tuple(t._version for t in node.inputs)
     node.stamp = write_clock.count
     node.released = False
-    return Tensor._from_op(data, node)
+    return node
+
+
+def _several_outputs(node: CustomNode, args: tuple, outputs: Any, record: bool) -> Any:
+    """The outputs of a forward that returned several tensors.
+
+    The engine's nodes have one output each, so the differentiable (float, unmarked) outputs are
+    packed into one flat array, the node's output, and each comes back as a view of its slice
+    through an :class:`Unpack` node. Backward then sees one gradient per output of forward (zeros
+    for an output that was not used or carries no gradient), as PyTorch passes them.
+    """
+    datas = [o.data if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
+    marked = node.__dict__.get("non_differentiable", ())
+    live = [record and d.dtype.kind == "f" and id(o) not in marked for o, d in zip(outputs, datas)]
+    if True not in live:
+        return type(outputs)(Tensor._wrap(d) for d in datas)
+    dtype = np.result_type(*[d for d, keep in zip(datas, live) if keep])
+    node.layout = [(d.shape, d.dtype, keep) for d, keep in zip(datas, live)]
+    flat = np.concatenate([d.ravel() for d, keep in zip(datas, live) if keep]).astype(dtype)
+    packed = Tensor._from_op(flat, _record(node, args))
+    result, start = [], 0
+    for d, keep in zip(datas, live):
+        if not keep:
+            result.append(Tensor._wrap(d))
+            continue
+        result.append(Unpack.apply(packed, start=start, shape=d.shape, dtype=d.dtype))
+        start += d.size
+    return type(outputs)(result)
+
+
+class Unpack(Function, register=False):
+    """One output of a several-output custom op, cut from the packed array: the gradient goes
+    back into its slice of a zero array, d packed / d out = the slice's indicator."""
+
+    def forward(self, packed, start, shape, dtype):
+        self.size, self.start = packed.size, start
+        self.stop = start + int(np.prod(shape, dtype=np.int64))
+        return packed[start : self.stop].reshape(shape).astype(dtype, copy=False)
+
+    def backward(self, grad):
+        out = np.zeros(self.size, dtype=grad.dtype)
+        out[self.start : self.stop] = grad.ravel()
+        return (out,)
 
 
 def _defined(cls: type) -> set[str]:
