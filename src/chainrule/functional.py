@@ -6,8 +6,13 @@ activation, loss, conv); this module gathers their public functions in one names
 """
 
 from chainrule.ops.activation import (
+    alpha_dropout,
     dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
     elu,
+    feature_alpha_dropout,
     gelu,
     leaky_relu,
     log_softmax,
@@ -20,17 +25,23 @@ from chainrule.ops.activation import (
 from chainrule.ops.activation_extra import (
     celu,
     glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
     logsigmoid,
     mish,
     normalize,
+    prelu,
     relu6,
+    rrelu,
     selu,
     silu,
     softmin,
+    softshrink,
     softsign,
+    tanhshrink,
+    threshold,
 )
 from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul, neg, pow, sub
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d

@@ -1,4 +1,4 @@
-"""Activation functions, softmax and dropout.
+"""Activation functions, softmax and the dropout family.
 
 Every formula here is written so that it cannot overflow: sigmoid uses e^−|x|, softplus uses
 ``logaddexp``, softmax and log-softmax shift by the maximum. They stay finite and exact at ±1e4.
@@ -7,6 +7,7 @@ Every formula here is written so that it cannot overflow: sigmoid uses e^−|x|,
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from chainrule.random import GeneratorLike, resolve_generator
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# SELU's negative saturation −λα, where alpha dropout sends the dropped elements.
+_ALPHA_PRIME = -1.7580993408473766
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -245,25 +248,192 @@ def log_softmax(
     return LogSoftmax.apply(x, axis=dim)
 
 
+def check_dropout_p(p: float) -> float:
+    """``p`` as a float, or PyTorch's ValueError when it is not a probability."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _float_kind(x: Tensor) -> np.dtype:
+    return x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _keep(shape: tuple[int, ...], p: float, dtype: np.dtype, generator: GeneratorLike):
+    """1 with probability 1 − p, else 0, drawn in ``dtype``'s precision."""
+    rng = resolve_generator(generator)
+    uniform = rng.random(shape, dtype=np.float64 if dtype == np.float64 else np.float32)
+    return (uniform >= p).astype(dtype)
+
+
+def _masked(x: Tensor, p: float, shape: tuple[int, ...], alpha: bool, generator) -> Tensor:
+    """Inverted dropout of ``x`` with a keep-mask of ``shape`` (broadcast against ``x``); with
+    ``alpha``, dropped values go to SELU's saturation and the result is rescaled to keep zero
+    mean and unit variance (PyTorch's affine correction)."""
+    dtype = _float_kind(x)
+    if p == 1.0:
+        return Dropout.apply(x, mask=np.zeros((1,) * x.ndim, dtype=dtype))
+    keep = _keep(shape, p, dtype, generator)
+    if not alpha:
+        return Dropout.apply(x, mask=keep * dtype.type(1.0 / (1.0 - p)))
+    a = 1.0 / math.sqrt((_ALPHA_PRIME**2 * p + 1) * (1 - p))
+    shift = ((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(dtype)
+    return Dropout.apply(x, mask=(keep * dtype.type(a))) + shift
+
+
 def dropout(
-    x: Tensor, p: float = 0.5, training: bool = True, generator: GeneratorLike = None
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1 − p).
 
-    The identity when ``training`` is False or ``p`` is 0. ``generator`` (a NumPy Generator, or
-    an int seed for a fresh one: the same mask at every call) draws the mask; by default
-    chainrule's global generator (see :func:`chainrule.manual_seed`).
+    ``input`` itself when ``training`` is False or ``p`` is 0. ``generator`` (a NumPy
+    Generator, or an int seed for a fresh one: the same mask at every call) draws the mask; by
+    default chainrule's global generator (see :func:`chainrule.manual_seed`). ``inplace`` is
+    accepted and computes out of place (a new tensor). Shapes: any → the same.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1]; got {p}")
-    x = as_tensor(x)
-    if not training or p == 0.0:
+    p = check_dropout_p(p)
+    x = as_tensor(input)
+    if not training or p == 0.0 or x.data.size == 0:
         return x
-    rng = resolve_generator(generator)
-    dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
-    if p == 1.0:
-        mask = np.zeros(x.shape, dtype=dtype)
-    else:
-        keep = rng.random(x.shape, dtype=np.float64 if dtype == np.float64 else np.float32) >= p
-        mask = keep * dtype.type(1.0 / (1.0 - p))
-    return Dropout.apply(x, mask=mask)
+    return _masked(x, p, x.shape, False, generator)
+
+
+def alpha_dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """Dropout for SELU networks: dropped elements become −λα ≈ −1.7581, then ``a·x + b`` with
+    PyTorch's constants keeps zero mean and unit variance.
+
+    Note ``training`` is False by default, as in PyTorch. ``inplace`` computes out of place.
+    Shapes: any → the same.
+    """
+    p = check_dropout_p(p)
+    x = as_float(input)
+    if not training or p == 0.0 or x.data.size == 0:
+        return x
+    return _masked(x, p, x.shape, True, generator)
+
+
+def _feature_dropout(x: Tensor, p: float, training: bool, alpha: bool, batched: bool, gen):
+    """Dropout of whole channels: one draw per (sample, channel), or per channel of an
+    unbatched input (``batched`` False: dim 0 is the channel dim)."""
+    if not training or p == 0.0 or x.data.size == 0:
+        return x
+    lead = 2 if batched else 1
+    if x.ndim < lead:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = x.shape[:lead] + (1,) * (x.ndim - lead)
+    return _masked(x, p, shape, alpha, gen)
+
+
+def dropout1d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """Zero whole channels with probability ``p``, scaling the rest by 1/(1 − p).
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` → the same. ``inplace`` computes out of place.
+    """
+    p = check_dropout_p(p)
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    return _feature_dropout(x, p, training, False, x.ndim == 3, generator)
+
+
+def _rank_warning(name: str, ndim: int, spatial: int) -> None:
+    warnings.warn(
+        f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result "
+        "in an error in a future release. To retain the behavior and silence this warning, "
+        f"please use dropout instead. Note that {name} exists to provide channel-wise dropout "
+        f"on inputs with {spatial} spatial dimensions, a channel dimension, and an optional "
+        f"batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).",
+        stacklevel=3,
+    )
+
+
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """Zero whole channels (2-D feature maps) with probability ``p``, scaling the rest by
+    1/(1 − p).
+
+    Shapes: ``(N, C, H, W)`` → the same. As in PyTorch, a 3-D input is read as ``(N, C, L)``
+    (with PyTorch's warning), and other ranks warn and drop per (dim 0, dim 1) entry.
+    ``inplace`` computes out of place.
+    """
+    p = check_dropout_p(p)
+    x = as_tensor(input)
+    if x.ndim not in (3, 4):
+        _rank_warning("dropout2d", x.ndim, 2)
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(x, p, training, False, True, generator)
+
+
+def dropout3d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """Zero whole channels (3-D feature maps) with probability ``p``, scaling the rest by
+    1/(1 − p).
+
+    Shapes: ``(N, C, D, H, W)`` or ``(C, D, H, W)`` → the same; other ranks warn as in
+    PyTorch. ``inplace`` computes out of place.
+    """
+    p = check_dropout_p(p)
+    x = as_tensor(input)
+    if x.ndim not in (4, 5):
+        _rank_warning("dropout3d", x.ndim, 3)
+    return _feature_dropout(x, p, training, False, x.ndim == 5, generator)
+
+
+def feature_alpha_dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """:func:`alpha_dropout` of whole channels: one draw per (sample, channel).
+
+    Shapes: ``(N, C, *)`` → the same. ``training`` is False by default, as in PyTorch.
+    """
+    p = check_dropout_p(p)
+    return _feature_dropout(as_float(input), p, training, True, True, generator)

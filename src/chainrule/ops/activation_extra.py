@@ -1,5 +1,6 @@
 """More activations as functions: silu, mish, hardtanh, relu6, hardswish, hardsigmoid, selu,
-celu, softsign, logsigmoid, softmin, glu, and ``normalize`` (Lp-normalization along a dim).
+celu, softsign, logsigmoid, softmin, glu, threshold, prelu, rrelu, the shrinks, and
+``normalize`` (Lp-normalization along a dim).
 
 The smooth ones are written not to overflow (softplus as ``logaddexp``, σ from e^−|x|), so they
 are finite and exact at ±1e4. At the kinks of the piecewise-linear ones the gradient follows
@@ -18,8 +19,11 @@ import numpy as np
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float, refuse_out
-from chainrule.ops.activation import softmax, stable_sigmoid
-from chainrule.ops.arithmetic import neg
+from chainrule.ops.activation import leaky_relu, softmax, stable_sigmoid, tanh
+from chainrule.ops.arithmetic import mul, neg, sub
+from chainrule.ops.pointwise import where
+from chainrule.ops.shape import reshape
+from chainrule.random import GeneratorLike, resolve_generator
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -287,3 +291,92 @@ def normalize(
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     axis = tuple(_dim(x, d, "normalize") for d in dims) if x.ndim else None
     return Normalize.apply(x, p=float(p), axis=axis, eps=eps)
+
+
+# ----- compositions of existing ops: they inherit every derivative their parts have --------------
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > ``threshold``, else ``value``; the gradient passes only where x > threshold.
+
+    ``inplace`` is accepted and computes out of place (a new tensor). Shape unchanged.
+    """
+    x = as_float(input)
+    return where(x.data > threshold, x, value)
+
+
+def _check_lambd(name: str, lambd: float) -> None:
+    if not lambd >= 0:
+        raise RuntimeError(f"{name}: lambda must be in range [0, inf), but found {lambd}")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > ``lambd``, else 0; the gradient passes only where |x| > lambd. Shape
+    unchanged."""
+    x = as_float(input)
+    return where(np.abs(x.data) > lambd, x, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − lambd·sign(x) where |x| > ``lambd``, else 0 (``lambd`` ≥ 0). Shape unchanged."""
+    _check_lambd("softshrink", lambd)
+    x = as_float(input)
+    outside = np.abs(x.data) > lambd
+    # sign(x)·lambd is a constant, so the gradient is 1 outside [−lambd, lambd] and 0 inside.
+    shift = np.where(outside, np.sign(x.data) * x.data.dtype.type(lambd), 0).astype(x.dtype)
+    return where(outside, sub(x, shift), 0.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh(x), elementwise. Shape unchanged."""
+    x = as_float(input)
+    return sub(x, tanh(x))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight·x, with one learned slope per channel (dim 1) or one for all.
+
+    Shapes: ``input`` ``(N, C, *)`` (or any shape when ``weight`` has one element), ``weight``
+    ``(C,)``, ``(1,)`` or ``()`` → output the shape of ``input``. Gradients reach both.
+    """
+    x, w = as_float(input), as_float(weight)
+    if w.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}"
+        )
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.data.size not in (1, channels):
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{w.data.size} and channel size = {channels}."
+        )
+    # One slope per channel broadcasts along dim 1; a single slope along everything.
+    shape = (channels,) + (1,) * (x.ndim - 2) if w.data.size > 1 else ()
+    slope = reshape(w, shape)
+    return where(x.data > 0, x, mul(slope, x))
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """x where x > 0, else a·x: a ~ U(lower, upper) per element in training, (lower + upper)/2
+    otherwise.
+
+    The slopes are drawn from ``generator`` (chainrule's global generator by default), so they
+    differ from PyTorch's draws. ``inplace`` computes out of place. Shape unchanged.
+    """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    x = as_float(input)
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    rng = resolve_generator(generator)
+    slopes = rng.uniform(lower, upper, x.shape).astype(x.dtype)
+    # As PyTorch, 0 counts as negative here: its gradient is the drawn slope.
+    return mul(x, np.where(x.data <= 0, slopes, 1).astype(x.dtype))
