@@ -24,13 +24,41 @@ from chainrule.nn.activation import (
     ReLU,
     Sigmoid,
     Softmax,
+    Softmax2d,
+    Softmin,
     Softplus,
     Tanh,
 )
+from chainrule.nn.activation_extra import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    SiLU,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from chainrule.nn.containers import ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d
-from chainrule.nn.dropout import Dropout
-from chainrule.nn.flatten import Flatten
+from chainrule.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
+from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.hooks import RemovableHandle
 from chainrule.nn.linear import Identity, Linear
 from chainrule.nn.loss import (

@@ -1,10 +1,13 @@
 """Activation modules: thin wrappers over :mod:`chainrule.functional`'s activations.
 
-They take PyTorch's argument names (``dim`` for softmax, where chainrule.functional says
-``axis``), and all keep their input's shape.
+They take PyTorch's constructor signatures. ``inplace=True`` is accepted where PyTorch has it
+and shows in the repr as PyTorch's does, but the result is always a new tensor. All keep their
+input's shape. More activations are in :mod:`chainrule.nn.activation_extra`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from chainrule import functional as F
 from chainrule._tensor import Tensor, as_tensor
@@ -28,11 +31,24 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """max(x, 0), elementwise (gradient 0 at 0). Shapes: any shape → the same shape."""
+    """max(x, 0), elementwise (gradient 0 at 0). Shapes: any shape → the same shape.
+
+    Parameters
+    ----------
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         """max(input, 0)."""
         return F.relu(as_tensor(input))
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -42,22 +58,25 @@ class LeakyReLU(Module):
     ----------
     negative_slope : float
         Slope for negative inputs; 0.01 by default.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
 
     Shapes
     ------
     input any shape → output the same shape.
     """
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         """leaky_relu(input)."""
         return F.leaky_relu(as_tensor(input), self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
@@ -67,22 +86,25 @@ class ELU(Module):
     ----------
     alpha : float
         Value the negative side saturates to (as −α); 1.0 by default.
+    inplace : bool
+        Accepted for PyTorch's signature; the result is always a new tensor.
 
     Shapes
     ------
     input any shape → output the same shape.
     """
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         """elu(input)."""
         return F.elu(as_tensor(input), self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
@@ -142,39 +164,60 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
+def implicit_dim(name: str, ndim: int) -> int:
+    """PyTorch's deprecated choice of axis when a softmax module gets ``dim=None``: 0 for 0-,
+    1- and 3-D inputs, else 1, with PyTorch's warning."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class _SoftmaxBase(Module):
+    """``dim`` (None: PyTorch's implicit choice, with its warning) and the repr."""
+
+    _name = "softmax"
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def _dim(self, x: Tensor) -> int:
+        return implicit_dim(self._name, x.ndim) if self.dim is None else self.dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
     """e^xᵢ / Σⱼ e^xⱼ along axis ``dim``.
 
     Parameters
     ----------
-    dim : int
-        The axis that sums to 1, e.g. 1 for ``(N, C)`` scores. Required: PyTorch's implicit
-        choice when it is omitted is deprecated and depends on the input's rank.
+    dim : int, optional
+        The axis that sums to 1, e.g. 1 for ``(N, C)`` scores. When omitted, PyTorch's
+        deprecated implicit choice (0 for 0-, 1- and 3-D inputs, else 1) with its warning.
 
     Shapes
     ------
     input any shape with at least ``dim + 1`` axes → output the same shape.
     """
 
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input: Tensor) -> Tensor:
         """softmax(input) along ``dim``."""
-        return F.softmax(as_tensor(input), self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        x = as_tensor(input)
+        return F.softmax(x, self._dim(x))
 
 
-class LogSoftmax(Module):
-    """xᵢ − log Σⱼ e^xⱼ along axis ``dim`` (finite where log(softmax) would give −inf).
+class Softmin(_SoftmaxBase):
+    """softmax(−x) along axis ``dim``: the smallest entries get the most weight.
 
     Parameters
     ----------
-    dim : int
-        The axis to normalize over, e.g. 1 for ``(N, C)`` scores. Required, as for
+    dim : int, optional
+        The axis that sums to 1; when omitted, PyTorch's implicit choice as for
         :class:`Softmax`.
 
     Shapes
@@ -182,13 +225,47 @@ class LogSoftmax(Module):
     input any shape with at least ``dim + 1`` axes → output the same shape.
     """
 
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.dim = dim
+    _name = "softmin"
+
+    def forward(self, input: Tensor) -> Tensor:
+        """softmin(input) along ``dim``."""
+        x = as_tensor(input)
+        return F.softmin(x, self._dim(x))
+
+
+class LogSoftmax(_SoftmaxBase):
+    """xᵢ − log Σⱼ e^xⱼ along axis ``dim`` (finite where log(softmax) would give −inf).
+
+    Parameters
+    ----------
+    dim : int, optional
+        The axis to normalize over, e.g. 1 for ``(N, C)`` scores; when omitted, PyTorch's
+        implicit choice as for :class:`Softmax`.
+
+    Shapes
+    ------
+    input any shape with at least ``dim + 1`` axes → output the same shape.
+    """
+
+    _name = "log_softmax"
 
     def forward(self, input: Tensor) -> Tensor:
         """log_softmax(input) along ``dim``."""
-        return F.log_softmax(as_tensor(input), self.dim)
+        x = as_tensor(input)
+        return F.log_softmax(x, self._dim(x))
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+
+class Softmax2d(Module):
+    """Softmax over the channels at every spatial location (dim −3).
+
+    Shapes
+    ------
+    input ``(N, C, H, W)`` or ``(C, H, W)`` → output the same shape.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        """softmax(input) along dim −3."""
+        x = as_tensor(input)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D instead")
+        return F.softmax(x, -3)
