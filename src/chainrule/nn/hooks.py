@@ -1,4 +1,5 @@
-"""Module hooks: handles that remove a registered hook, and the backward-hook plumbing."""
+"""Module hooks: handles that remove a registered hook, the forward call that runs the hooks,
+and the backward-hook plumbing."""
 
 from __future__ import annotations
 
@@ -27,19 +28,100 @@ class RemovableHandle:
         The hook's key in its module's hook dict (unique for the process).
     """
 
-    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
+    def __init__(self, hooks: dict[int, Callable[..., Any]], *extra: set[int]) -> None:
         self._hooks = hooks
+        # Sets that flag the hook (with_kwargs, always_call): cleared with it.
+        self._extra = extra
         self.id = next(_ids)
 
     def remove(self) -> None:
         """Unregister the hook; removing it twice is harmless."""
         self._hooks.pop(self.id, None)
+        for flags in self._extra:
+            flags.discard(self.id)
 
     def __enter__(self) -> RemovableHandle:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def add_hook(
+    module: Any, kind: str, hook: Callable[..., Any], prepend: bool, **flags: bool
+) -> RemovableHandle:
+    """Register ``hook`` in ``module``'s dict ``_{kind}_hooks``, first if ``prepend``.
+
+    Each true flag (``with_kwargs``, ``always_call``) adds the hook's id to the module's set
+    ``_{kind}_hooks_{flag}``, which the handle clears on removal.
+    """
+    if not callable(hook):
+        raise TypeError(f"a {kind.replace('_', ' ')} hook must be callable; got {hook!r}")
+    hooks = module.__dict__[f"_{kind}_hooks"]
+    sets = [module.__dict__[f"_{kind}_hooks_{name}"] for name, on in flags.items() if on]
+    handle = RemovableHandle(hooks, *sets)
+    for flagged in sets:
+        flagged.add(handle.id)
+    hooks[handle.id] = hook
+    if prepend:
+        # dicts keep insertion order: re-insert the others after the new one.
+        for key in [k for k in hooks if k != handle.id]:
+            hooks[key] = hooks.pop(key)
+    return handle
+
+
+def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``module(*args, **kwargs)`` with its forward pre-hooks, forward hooks and full backward
+    hooks, in PyTorch's order; a forward hook registered with ``always_call`` runs even when
+    forward raises (the exception then propagates)."""
+    d = module.__dict__
+    args, kwargs = _run_pre_hooks(module, args, kwargs)
+    call = BackwardHookCall(module, args) if d["_backward_hooks"] else None
+    if call is not None:
+        args = call.args
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        for key, hook in list(d["_forward_hooks"].items()):
+            if key in d["_forward_hooks_always_call"]:
+                _run_forward_hook(module, key, hook, args, kwargs, None)
+        raise
+    for key, hook in list(d["_forward_hooks"].items()):
+        result = _run_forward_hook(module, key, hook, args, kwargs, output)
+        if result is not None:
+            output = result
+    if call is not None:
+        call.watch(output)
+    return output
+
+
+def _run_pre_hooks(
+    module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    d = module.__dict__
+    for key, hook in list(d["_forward_pre_hooks"].items()):  # list: a hook may remove itself
+        if key in d["_forward_pre_hooks_with_kwargs"]:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        "forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                        f"but got {result}."
+                    )
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    return args, kwargs
+
+
+def _run_forward_hook(
+    module: Any, key: int, hook: Callable[..., Any], args: Any, kwargs: Any, output: Any
+) -> Any:
+    if key in module.__dict__["_forward_hooks_with_kwargs"]:
+        return hook(module, args, kwargs, output)
+    return hook(module, args, output)
 
 
 class _ModuleBoundary(Function, register=False):

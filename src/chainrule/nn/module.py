@@ -9,23 +9,19 @@ follows those registrations, in assignment order, with PyTorch's dotted names (`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from chainrule import devices, dtypes
 from chainrule._tensor import Tensor
-from chainrule.nn import model_summary
-from chainrule.nn.hooks import BackwardHookCall, RemovableHandle
+from chainrule.nn import conversion, hooks, model_summary, printing, state_dict
+from chainrule.nn.hooks import RemovableHandle
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.state_dict import IncompatibleKeys
+from chainrule.nn.state_dict import load_state_dict as _load_state_dict
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-class IncompatibleKeys(NamedTuple):
-    """What :meth:`Module.load_state_dict` skipped with ``strict=False``."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
+__all__ = ["IncompatibleKeys", "Module"]
 
 
 class Module:
@@ -51,8 +47,8 @@ class Module:
     ...
     ...     def forward(self, x):
     ...         return self.out(self.hidden(x).relu())
-    >>> [name for name, _ in TwoLayer().named_parameters()]
-    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    >>> [name for name, _ in TwoLayer().named_parameters()][:3]
+    ['hidden.weight', 'hidden.bias', 'out.weight']
     """
 
     training: bool
@@ -66,7 +62,10 @@ class Module:
         set_(self, "_non_persistent_buffers", set())
         set_(self, "_modules", {})
         set_(self, "_forward_pre_hooks", {})
+        set_(self, "_forward_pre_hooks_with_kwargs", set())
         set_(self, "_forward_hooks", {})
+        set_(self, "_forward_hooks_with_kwargs", set())
+        set_(self, "_forward_hooks_always_call", set())
         set_(self, "_backward_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -78,22 +77,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)
-        # list(): a hook may remove itself while running.
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        call = BackwardHookCall(self, args) if self._backward_hooks else None
-        if call is not None:
-            args = call.args
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if call is not None:
-            call.watch(output)
-        return output
+        return hooks.call_with_hooks(self, args, kwargs)
 
     # ----- registration ---------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any, store: dict[str, Any]) -> None:
@@ -133,7 +117,7 @@ class Module:
             False keeps the buffer out of :meth:`state_dict`.
         """
         self._check_name("buffer", name, self._buffers)
-        self._buffers[name] = _as_buffer(name, tensor)
+        self._buffers[name] = conversion.as_buffer(name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -177,7 +161,7 @@ class Module:
                 )
             modules[name] = None
         elif name in d.get("_buffers", ()):
-            self._buffers[name] = _as_buffer(name, value)
+            self._buffers[name] = conversion.as_buffer(name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -318,67 +302,121 @@ class Module:
                 else:
                     p.grad.data[...] = 0
 
-    # ----- dtype ----------------------------------------------------------------------------
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating-point parameter, gradient and buffer to ``dtype``, in place.
+    # ----- finding by dotted name ----------------------------------------------------------
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``'0.attn'``); ``''`` is this module.
+        ``AttributeError`` names the module lacking the next name, or the name not a Module."""
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
 
-        The Parameter and buffer objects are kept (an optimizer holding them still works); their
-        ``.data`` is replaced. Integer buffers (batch norm's ``num_batches_tracked``) are left
-        alone. ``dtype`` is float32 or float64.
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``'0.weight'``)."""
+        module, name = self._owner(target)
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``'1.running_mean'``)."""
+        module, name = self._owner(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def _owner(self, target: str) -> tuple[Module, str]:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        return module, name
+
+    # ----- dtype and device -----------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: convert every
+        floating-point parameter, gradient and buffer to ``dtype``, in place; returns self.
+
+        The Parameter and buffer objects are kept (an optimizer holding them still works), as in
+        PyTorch; their ``.data`` is replaced. Integer buffers (batch norm's
+        ``num_batches_tracked``) are left alone. ``dtype`` is float32 or float64; the device may
+        only be the CPU. ``non_blocking`` and ``memory_format`` mean nothing on the CPU.
         """
-        target = np.dtype(dtype)
-        if target not in _FLOATS:
-            raise TypeError(f"Module.to() converts to float32 or float64; got {target}")
-        for p in self.parameters():
-            p.data = p.data.astype(target, copy=False)
-            if p.grad is not None:
-                p.grad = Tensor._wrap(p.grad.data.astype(target, copy=False))
-        for b in self.buffers():
-            if b.data.dtype.kind == "f":
-                b.data = b.data.astype(target, copy=False)
+        dtype = conversion.target_dtype(args, kwargs)
+        return self if dtype is None else self._convert(dtype, "to")
+
+    def _convert(self, dtype: Any, method: str) -> Module:
+        conversion.convert(self.parameters(), self.buffers(), dtype, method)
         return self
 
     def float(self) -> Module:
         """Convert floating-point parameters and buffers to float32 in place."""
-        return self.to(np.float32)
+        return self._convert(np.float32, "float()")
 
     def double(self) -> Module:
         """Convert floating-point parameters and buffers to float64 in place."""
-        return self.to(np.float64)
+        return self._convert(np.float64, "double()")
+
+    def half(self) -> Module:
+        """Refused: chainrule learns in float32 or float64 only."""
+        return self._convert(np.float16, "half()")
+
+    def type(self, dst_type: Any) -> Module:
+        """Convert floating-point parameters and buffers to ``dst_type`` (float32 or float64)."""
+        return self._convert(dtypes.resolve_dtype(dst_type), "type()")
+
+    def cpu(self) -> Module:
+        """This module: everything is on the CPU already."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused, naming the device: chainrule runs on the CPU only."""
+        raise devices.no_device("cuda" if device is None else device, "Module.cuda()")
 
     # ----- saving and loading ---------------------------------------------------------------
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Every saved tensor under its state-dict name; a shared tensor under each of its
-        names, as PyTorch saves tied weights."""
-        for name, p in self._parameters.items():
-            if p is not None:
-                yield prefix + name, p
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers:
-                yield prefix + name, b
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._state_entries(f"{prefix}{name}.")
+        """Every saved tensor under its state-dict name (tied weights under each name)."""
+        return state_dict.entries(self, prefix)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def state_dict(
+        self,
+        *,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Any]:
         """A copy of every parameter and persistent buffer, by dotted name.
+
+        Parameters
+        ----------
+        destination : dict, optional
+            Written into and returned instead of a new dict.
+        prefix : str
+            Put before every name (``'encoder.'``).
+        keep_vars : bool
+            Give the Parameter and buffer objects themselves instead of copies.
 
         Returns
         -------
         dict of str to ndarray
-            Names as in PyTorch (``'0.weight'``, ``'1.running_mean'``); each array is a copy,
-            so later training does not change it.
+            PyTorch's names (``'0.weight'``); copies, which later training does not change.
         """
-        return {name: t.data.copy() for name, t in self._state_entries()}
+        return state_dict.state_dict(self, destination, prefix, keep_vars)
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
         """Copy values into the existing parameters and buffers, in place.
 
         Everything is checked before anything is copied: if any entry is missing, unexpected,
-        of the wrong shape, or not an array of the model's dtype, one ``RuntimeError`` lists
-        every problem and the model is unchanged.
+        of the wrong shape, or not an array of the model's dtype, one ``RuntimeError``
+        (``Error(s) in loading state_dict for <Module>:``) lists every problem, one a line, and
+        the model is unchanged.
 
         Parameters
         ----------
@@ -389,77 +427,57 @@ class Module:
         strict : bool
             With False, missing and unexpected names are allowed (and returned); wrong shapes
             and dtypes still raise.
+        assign : bool
+            Put the given tensors in place of the module's (each keeps the ``requires_grad``
+            of the one it replaces) instead of copying values into them.
 
         Returns
         -------
         IncompatibleKeys
             ``(missing_keys, unexpected_keys)``, both empty after a strict load.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a mapping; got {type(state_dict).__name__}")
-        expected = dict(self._state_entries())
-        missing = [k for k in expected if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in expected]
-        mismatched = [
-            problem
-            for name, target in expected.items()
-            if name in state_dict
-            and (problem := _mismatch(name, state_dict[name], target)) is not None
-        ]
-        problems = []
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(map(repr, missing)))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(map(repr, unexpected)))
-        problems.extend(mismatched)
-        if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
-                "loaded):\n" + "\n".join(f"  {p}" for p in problems)
-            )
-        for name, target in expected.items():
-            if name in state_dict:
-                value = state_dict[name]
-                np.copyto(target.data, value.data if isinstance(value, Tensor) else value)
-        return IncompatibleKeys(missing, unexpected)
+        # The argument is called state_dict, as in PyTorch, hiding the helper module's name.
+        return _load_state_dict(self, state_dict, strict, assign)
 
     # ----- hooks ----------------------------------------------------------------------------
     def register_forward_pre_hook(
-        self, hook: Callable[[Module, tuple[Any, ...]], Any]
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
-        """Call ``hook(module, args)`` before each forward.
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with
+        ``with_kwargs``); ``prepend`` runs it before the hooks already registered.
 
         The hook may return replacement positional arguments (a tuple, or a single value that
-        becomes a 1-tuple). Returns a handle whose ``remove()`` unregisters the hook.
+        becomes a 1-tuple), or with ``with_kwargs`` a tuple ``(args, kwargs)``. Returns a handle
+        whose ``remove()`` unregisters the hook.
         """
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+        return hooks.add_hook(self, "forward_pre", hook, prepend, with_kwargs=with_kwargs)
 
     def register_forward_hook(
-        self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> RemovableHandle:
-        """Call ``hook(module, args, output)`` after each forward.
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); ``prepend`` runs it first.
 
-        The hook may return a replacement output. Returns a handle whose ``remove()``
-        unregisters the hook.
+        The hook may return a replacement output. With ``always_call`` it also runs (with
+        output None) when forward raises. Returns a handle whose ``remove()`` unregisters it.
         """
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        return hooks.add_hook(
+            self, "forward", hook, prepend, with_kwargs=with_kwargs, always_call=always_call
+        )
 
     def register_full_backward_hook(
         self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], None]
     ) -> RemovableHandle:
-        """Call ``hook(module, grad_input, grad_output)`` once backward has reached the inputs.
-
-        ``grad_input`` holds the gradient with respect to each positional input (None where an
-        input needs none), ``grad_output`` the gradient with respect to the output; both are
-        tuples of Tensors. The hook observes and must return None.
+        """Call ``hook(module, grad_input, grad_output)`` once backward has reached the inputs:
+        tuples of Tensors, the gradient for each positional input (None where an input needs
+        none) and for the output. The hook observes and must return None.
         """
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return hooks.add_hook(self, "backward", hook, False)
 
     # ----- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -467,69 +485,16 @@ class Module:
         return ""
 
     def _architecture(self) -> str:
-        # PyTorch's layout exactly, so printed models read the same in both libraries.
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = []
-        for name, child in self._modules.items():
-            text = "None" if child is None else child._architecture()
-            child_lines.append(f"({name}): " + text.replace("\n", "\n  "))
-        lines = extra_lines + child_lines
-        out = type(self).__name__ + "("
-        if len(extra_lines) == 1 and not child_lines:
-            out += extra_lines[0]
-        elif lines:
-            out += "\n  " + "\n  ".join(lines) + "\n"
-        return out + ")"
+        # Overridden by containers that print their entries their own way (ModuleList).
+        return printing.architecture(self)
 
     def __repr__(self) -> str:
-        trainable = frozen = 0
-        params = list(self.parameters())
-        for p in params:
-            if p.requires_grad:
-                trainable += p.numel()
-            else:
-                frozen += p.numel()
-        text = self._architecture()
-        if not params:
-            # Losses, activations, pooling: nothing to count, and "Trainable parameters: 0"
-            # under a loss reads as if something were wrong. PyTorch's repr exactly.
-            return text
-        if frozen:
-            text += f"\nFrozen parameters: {frozen:,}"
-        return text + f"\nTrainable parameters: {trainable:,}"
+        return printing.with_counts(self)
 
     def summary(
         self, input_shape: int | tuple[int, ...] | None = None, *, batch_size: int = 1
     ) -> model_summary.ModelSummary:
-        """Each layer, its output shape and its parameter count, and the totals (as Keras's
-        ``model.summary()``); ``print()`` the result. See :func:`chainrule.nn.summary`.
-
-        ``input_shape`` is one sample's shape, without the batch dimension (``(4,)`` for 4
-        features): the model runs once on zeros of shape ``(batch_size, *input_shape)``, in eval
-        mode and without gradients, and is left as it was. Without it shapes are left out.
+        """Each layer, its output shape and parameter count, and the totals (Keras's
+        ``model.summary()``); ``input_shape`` is one sample's. See :func:`chainrule.nn.summary`.
         """
         return model_summary.summary(self, input_shape, batch_size=batch_size)
-
-
-def _as_buffer(name: str, value: Any) -> Tensor | None:
-    if value is None or isinstance(value, Tensor):
-        return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        array = np.asarray(value)
-        return Tensor(array if array.flags.writeable else array.copy())
-    raise TypeError(
-        f"buffer {name!r} must be a NumPy array, a Tensor or None; got {type(value).__name__}"
-    )
-
-
-def _mismatch(name: str, value: Any, target: Tensor) -> str | None:
-    """Why ``value`` cannot be copied into ``target``, or None if it can."""
-    if isinstance(value, Tensor):
-        value = value.data
-    want = f"shape {target.shape} and dtype {target.dtype}"
-    if not isinstance(value, (np.ndarray, np.generic)):
-        return f"{name}: got a {type(value).__name__}; the model has an array of {want}"
-    if value.shape != target.shape or value.dtype != target.dtype:
-        return f"{name}: got shape {value.shape} and dtype {value.dtype}; the model has {want}"
-    return None
