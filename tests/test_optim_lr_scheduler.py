@@ -55,12 +55,12 @@ def test_get_last_lr_returns_a_copy() -> None:
 def test_stepping_the_scheduler_before_the_optimizer_warns() -> None:
     opt = sgd(0.1)
     sched = S.ExponentialLR(opt, gamma=0.5)
-    with pytest.warns(UserWarning, match="before optimizer.step"):
+    with pytest.warns(UserWarning, match=r"before `optimizer.step\(\)`"):
         sched.step()
 
 
 def test_resuming_with_last_epoch_needs_initial_lr_in_every_group() -> None:
-    with pytest.raises(KeyError, match="param group 0 has no 'initial_lr'"):
+    with pytest.raises(KeyError, match=r"'initial_lr' is not specified in param_groups\[0\]"):
         S.StepLR(sgd(0.1), step_size=2, last_epoch=4)
 
 
@@ -75,12 +75,12 @@ def test_resuming_with_last_epoch_continues_the_schedule() -> None:
     assert sched.get_last_lr() == [0.05]
 
 
-def test_param_groups_added_after_the_scheduler_are_reported_on_step() -> None:
+def test_param_groups_added_after_a_base_lr_schedule_are_reported_on_step() -> None:
     opt = sgd(0.1)
-    sched = S.StepLR(opt, step_size=1)
+    sched = S.LambdaLR(opt, lambda epoch: 0.5**epoch)
     opt.add_param_group({"params": [cr.tensor(np.zeros(1), requires_grad=True)]})
     opt.step()
-    with pytest.raises(ValueError, match="2 param groups but this scheduler was created for 1"):
+    with pytest.raises(ValueError, match="2 param groups but this scheduler computed 1 lrs"):
         sched.step()
 
 
@@ -117,7 +117,7 @@ def test_reduce_lr_on_plateau_with_per_group_min_lrs_rejects_groups_added_later(
     sched = S.ReduceLROnPlateau(opt, patience=0, min_lr=[0.5])
     opt.add_param_group({"params": [cr.tensor(np.zeros(1), requires_grad=True)]})
     sched.step(1.0)
-    with pytest.raises(ValueError, match="2 param groups but min_lr lists 1"):
+    with pytest.raises(RuntimeError, match=r"param groups in the optimizer \(2\) differs"):
         sched.step(1.0)
 
 
@@ -128,9 +128,9 @@ BAD_ARGUMENTS = [
     (lambda o: S.ExponentialLR(o, gamma="0.9"), TypeError, "gamma must be a real number"),
     (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be positive"),
     (lambda o: S.StepLR(o, step_size=1, last_epoch=-2), ValueError, "last_epoch must be >= -1"),
-    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, r"factor must be in \[0, 1\)"),
-    (lambda o: S.ReduceLROnPlateau(o, mode="lowest"), ValueError, "mode must be 'min' or 'max'"),
-    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold_mode must be"),
+    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, r"Factor should be < 1.0"),
+    (lambda o: S.ReduceLROnPlateau(o, mode="lowest"), ValueError, "mode 'lowest' is unknown"),
+    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode 'x' is unknown"),
     (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, "patience must be >= 0"),
     (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), ValueError, "expected 1 min_lrs"),
     (lambda o: S.StepLR(object(), step_size=1), TypeError, "object is not an Optimizer"),
