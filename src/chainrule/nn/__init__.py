@@ -48,7 +48,7 @@ from chainrule.nn.activation_extra import (
     Tanhshrink,
     Threshold,
 )
-from chainrule.nn.containers import ModuleList, Sequential
+from chainrule.nn.containers import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d
 from chainrule.nn.dropout import (
     AlphaDropout,
@@ -74,6 +74,7 @@ from chainrule.nn.model_summary import LayerSummary, ModelSummary, summary
 from chainrule.nn.module import IncompatibleKeys, Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter_containers import ParameterDict, ParameterList
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 # Every public name imported above (not the submodules that imports bind, except the public
