@@ -200,6 +200,7 @@ from chainrule.ops.trig import (
     sinh,
     tan,
 )
+from chainrule.ops.upsample import interpolate, pixel_shuffle, pixel_unshuffle
 
 clamp = clip
 cat = concatenate

@@ -75,7 +75,9 @@ from chainrule.nn.module import IncompatibleKeys, Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.parameter_containers import ParameterDict, ParameterList
+from chainrule.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from chainrule.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # Every public name imported above (not the submodules that imports bind, except the public
 # ones), so that a new family needs only its import line.
