@@ -316,3 +316,57 @@ def test_state_dict_saved_at_step_37_resumes_the_same_schedule(name: str) -> Non
     for s, state in zip(scheds2, saved):
         s.load_state_dict(state)
     assert run(opt2, scheds2, STEPS - 37) == expected
+
+
+RESUMABLE = {
+    "step": lambda m, o, e: m.StepLR(o, 7, 0.6, last_epoch=e),
+    "multistep": lambda m, o, e: m.MultiStepLR(o, [15, 30, 30], last_epoch=e),
+    "exponential": lambda m, o, e: m.ExponentialLR(o, 0.97, last_epoch=e),
+    "linear": lambda m, o, e: m.LinearLR(o, 0.2, 0.9, 40, last_epoch=e),
+    "polynomial": lambda m, o, e: m.PolynomialLR(o, 60, 2.0, last_epoch=e),
+    "cosine": lambda m, o, e: m.CosineAnnealingLR(o, 25, 1e-3, last_epoch=e),
+    "lambda": lambda m, o, e: m.LambdaLR(o, lambda k: 0.99**k, last_epoch=e),
+    "warm-restarts": lambda m, o, e: m.CosineAnnealingWarmRestarts(o, 5, 2, last_epoch=e),
+    "cyclic": lambda m, o, e: m.CyclicLR(o, 0.01, 0.1, 9, last_epoch=e),
+}
+
+
+@pytest.mark.parametrize("make", RESUMABLE.values(), ids=RESUMABLE.keys())
+def test_resuming_with_last_epoch_matches_torch(make: Any) -> None:
+    results = []
+    for lib in (cr, torch):
+        opt = make_optimizer(lib, "sgd")
+        for group, initial in zip(opt.param_groups, (0.4, 0.05)):
+            group["initial_lr"] = initial
+        sched = make(torch.optim.lr_scheduler if lib is torch else optim.lr_scheduler, opt, 10)
+        rows = [[g["lr"] for g in opt.param_groups]]
+        for _ in range(60):
+            opt.step()
+            sched.step()
+            rows.append(sched.get_last_lr() + [sched.last_epoch])
+        results.append(np.array(rows[1:]))
+    assert_same(*results)
+
+
+def test_resuming_without_initial_lr_raises_torchs_key_error() -> None:
+    for lib in (cr, torch):
+        mod = torch.optim.lr_scheduler if lib is torch else optim.lr_scheduler
+        with pytest.raises(KeyError, match=r"'initial_lr' is not specified in param_groups\[0\]"):
+            mod.StepLR(make_optimizer(lib, "sgd"), 3, last_epoch=5)
+
+
+def test_nested_composites_match_torch() -> None:
+    def make(m: Any, o: Any) -> list:
+        seq = m.SequentialLR(o, [m.ConstantLR(o, 0.5, 5), m.ExponentialLR(o, 0.95)], [8])
+        return [m.ChainedScheduler([seq, m.StepLR(o, 11, 0.8)])]
+
+    assert_same(history(cr, make), history(torch, make))
+
+
+def test_calling_get_lr_outside_step_warns_as_torch() -> None:
+    sched = optim.lr_scheduler.StepLR(make_optimizer(cr, "sgd"), 3)
+    with pytest.warns(UserWarning, match="get_last_lr"):
+        ours = sched.get_lr()
+    theirs = torch.optim.lr_scheduler.StepLR(make_optimizer(torch, "sgd"), 3)
+    with pytest.warns(UserWarning, match="get_last_lr"):
+        assert theirs.get_lr() == ours
