@@ -277,7 +277,7 @@ def test_fans_and_gains_follow_pytorchs_formulas() -> None:
 def test_init_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.init.xavier_uniform_(np.empty(3))
-    with pytest.raises(ValueError, match="unsupported nonlinearity"):
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
         nn.init.calculate_gain("swish")
     with pytest.raises(ValueError, match="mode"):
         nn.init.kaiming_normal_(np.empty((2, 2)), mode="fan_avg")
