@@ -181,6 +181,11 @@ class MultiStepLR(LRScheduler):
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; milestones saved as a plain dict become a Counter."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
     def _get_closed_form_lr(self) -> list[float]:
         passed = sum(n for m, n in self.milestones.items() if m <= self.last_epoch)
         return [base * self.gamma**passed for base in self.base_lrs]
