@@ -22,8 +22,9 @@ from chainrule.random import GeneratorLike, resolve_generator
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# SELU's negative saturation −λα, where alpha dropout sends the dropped elements.
-_ALPHA_PRIME = -1.7580993408473766
+# λα, the magnitude of SELU's negative saturation −λα, which alpha dropout gives dropped
+# elements before its affine correction.
+_SELU_SATURATION = 1.7580993408473766
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -276,8 +277,10 @@ def _masked(x: Tensor, p: float, shape: tuple[int, ...], alpha: bool, generator)
     keep = _keep(shape, p, dtype, generator)
     if not alpha:
         return Dropout.apply(x, mask=keep * dtype.type(1.0 / (1.0 - p)))
-    a = 1.0 / math.sqrt((_ALPHA_PRIME**2 * p + 1) * (1 - p))
-    shift = ((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p).astype(dtype)
+    s = _SELU_SATURATION
+    a = 1.0 / math.sqrt((s * s * p + 1) * (1 - p))
+    # Kept: a·x + s·a·p; dropped: −s·a + s·a·p (PyTorch's order of operations).
+    shift = ((keep - 1) * (s * a) + s * a * p).astype(dtype)
     return Dropout.apply(x, mask=(keep * dtype.type(a))) + shift
 
 
