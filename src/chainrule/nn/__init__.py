@@ -60,7 +60,7 @@ from chainrule.nn.dropout import (
 )
 from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.hooks import RemovableHandle
-from chainrule.nn.linear import Identity, Linear
+from chainrule.nn.linear import Bilinear, Identity, Linear
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
