@@ -166,6 +166,10 @@ def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: boo
             f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
             f"(got {mode})"
         )
+    if mode == "area" and x.ndim != 4:
+        raise NotImplementedError(
+            f"interpolate: mode='area' supports 4-D input only in chainrule; got {x.ndim}D"
+        )
     need = _LINEAR.get(mode, 4 if mode == "bicubic" else x.ndim)
     if need != x.ndim:
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need}D input")
