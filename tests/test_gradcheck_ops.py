@@ -227,8 +227,8 @@ def regression_losses(draw):
     fn = draw(
         st.sampled_from(
             [
-                lambda x, t: F.mse_loss(x, t, reduction),
-                lambda x, t: F.l1_loss(x, t, reduction),
+                lambda x, t: F.mse_loss(x, t, reduction=reduction),
+                lambda x, t: F.l1_loss(x, t, reduction=reduction),
                 lambda x, t: F.huber_loss(x, t, reduction, delta=0.7),
             ]
         )
@@ -245,10 +245,14 @@ def binary_losses(draw):
     weight = rng.random(shape) + 0.5 if draw(st.booleans()) else None
     if draw(st.booleans()):
         p = leaf(rng.uniform(0.05, 0.95, shape))
-        return (lambda p, t: F.binary_cross_entropy(p, t, weight, reduction)), [p, target]
+        return (lambda p, t: F.binary_cross_entropy(p, t, weight, reduction=reduction)), [p, target]
     pos = rng.random(shape[-1:]) + 0.5 if draw(st.booleans()) else None
     x = leaf(3 * rng.standard_normal(shape))
-    return (lambda x, t: F.binary_cross_entropy_with_logits(x, t, weight, reduction, pos)), [
+    return (
+        lambda x, t: F.binary_cross_entropy_with_logits(
+            x, t, weight, reduction=reduction, pos_weight=pos
+        )
+    ), [
         x,
         target,
     ]
@@ -271,10 +275,16 @@ def class_index_losses(draw):
     reduction = draw(REDUCTIONS)
     x = leaf(2 * rng.standard_normal(shape))
     if draw(st.booleans()):
-        return (lambda x: F.cross_entropy(x, labels, weight, ignore, reduction)), [x]
+        return (
+            lambda x: F.cross_entropy(x, labels, weight, ignore_index=ignore, reduction=reduction)
+        ), [x]
     return (
         lambda x: F.nll_loss(
-            F.log_softmax(x, axis=0 if x.ndim == 1 else 1), labels, weight, ignore, reduction
+            F.log_softmax(x, axis=0 if x.ndim == 1 else 1),
+            labels,
+            weight,
+            ignore_index=ignore,
+            reduction=reduction,
         )
     ), [x]
 

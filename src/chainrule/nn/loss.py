@@ -13,24 +13,39 @@ from typing import Any
 from chainrule import functional as F
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn.module import Module
+from chainrule.ops.loss_common import REDUCTIONS, legacy_reduction
 
-_REDUCTIONS = ("mean", "sum", "none")
 
+class Loss(Module):
+    """Base of the loss modules: keeps ``reduction``, derived from PyTorch's deprecated
+    ``size_average`` and ``reduce`` when either is given (with PyTorch's warning).
 
-class _Loss(Module):
-    """Shared by the losses: checks and keeps ``reduction``."""
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated spellings of ``reduction``; either one given overrides it.
+    reduction : {'mean', 'sum', 'none'}
+    """
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        *,
+        allowed: tuple[str, ...] = REDUCTIONS,
+    ) -> None:
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}")
+        reduction = legacy_reduction(size_average, reduce, reduction)
+        if reduction not in allowed:
+            raise ValueError(f"reduction must be one of {allowed}; got {reduction!r}")
         self.reduction = reduction
 
     def _register_weight(self, name: str, value: Any) -> None:
         self.register_buffer(name, None if value is None else as_tensor(value))
 
 
-class MSELoss(_Loss):
+class MSELoss(Loss):
     """Mean squared error (x − t)².
 
     Parameters
@@ -42,15 +57,17 @@ class MSELoss(_Loss):
     input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
     """
 
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(
+        self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced squared error."""
-        return F.mse_loss(as_tensor(input), target, self.reduction)
+        return F.mse_loss(as_tensor(input), target, reduction=self.reduction)
 
 
-class L1Loss(_Loss):
+class L1Loss(Loss):
     """Mean absolute error |x − t|.
 
     Parameters
@@ -62,15 +79,17 @@ class L1Loss(_Loss):
     input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
     """
 
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(
+        self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced absolute error."""
-        return F.l1_loss(as_tensor(input), target, self.reduction)
+        return F.l1_loss(as_tensor(input), target, reduction=self.reduction)
 
 
-class HuberLoss(_Loss):
+class HuberLoss(Loss):
     """Huber loss: ½d² where |d| ≤ δ, else δ(|d| − ½δ), with d = x − t.
 
     Parameters
@@ -85,9 +104,9 @@ class HuberLoss(_Loss):
     """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
-        if delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be > 0; got {delta}")
+        super().__init__(reduction=reduction)
+        if not delta > 0:
+            raise RuntimeError("huber_loss does not support non-positive values for delta.")
         self.delta = delta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -95,7 +114,7 @@ class HuberLoss(_Loss):
         return F.huber_loss(as_tensor(input), target, self.reduction, self.delta)
 
 
-class BCELoss(_Loss):
+class BCELoss(Loss):
     """Binary cross-entropy on probabilities: −[t·log p + (1 − t)·log(1 − p)].
 
     Prefer :class:`BCEWithLogitsLoss` on pre-sigmoid scores: it stays exact where this
@@ -113,16 +132,24 @@ class BCELoss(_Loss):
     shape with ``'none'``.
     """
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self._register_weight("weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced binary cross-entropy."""
-        return F.binary_cross_entropy(as_tensor(input), target, self.weight, self.reduction)
+        return F.binary_cross_entropy(
+            as_tensor(input), target, self.weight, reduction=self.reduction
+        )
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of σ(x), computed from the logits x without overflow.
 
     Parameters
@@ -141,31 +168,44 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     def __init__(
-        self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
+        self,
+        weight: Any = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        pos_weight: Any = None,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self._register_weight("weight", weight)
         self._register_weight("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced binary cross-entropy of sigmoid(input)."""
         return F.binary_cross_entropy_with_logits(
-            as_tensor(input), target, self.weight, self.reduction, self.pos_weight
+            as_tensor(input),
+            target,
+            self.weight,
+            reduction=self.reduction,
+            pos_weight=self.pos_weight,
         )
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(Loss):
     """Softmax cross-entropy from logits (log_softmax and NLL in one stable op).
 
     Parameters
     ----------
     weight : array_like of shape (C,), optional
         Per-class weight (a buffer).
+    size_average, reduce : bool, optional
+        Deprecated spellings of ``reduction`` (see :class:`Loss`).
     ignore_index : int
         Targets with this class index are skipped, also in the mean's denominator; -100 by
         default.
     reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the total weight of the counted targets, as PyTorch does.
+    label_smoothing : float
+        ε in [0, 1]: each target is mixed with the uniform distribution, (1 − ε)t + ε/C.
 
     Shapes
     ------
@@ -175,20 +215,32 @@ class CrossEntropyLoss(_Loss):
     """
 
     def __init__(
-        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+        self,
+        weight: Any = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self._register_weight("weight", weight)
         self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced cross-entropy of the logits ``input`` against ``target``."""
         return F.cross_entropy(
-            as_tensor(input), target, self.weight, self.ignore_index, self.reduction
+            as_tensor(input),
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
         )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(Loss):
     """Negative log-likelihood −log_p[target] of log-probabilities (e.g. :class:`LogSoftmax`).
 
     Parameters
@@ -206,12 +258,23 @@ class NLLLoss(_Loss):
     """
 
     def __init__(
-        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+        self,
+        weight: Any = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self._register_weight("weight", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """The reduced negative log-likelihood of ``target`` under ``input``."""
-        return F.nll_loss(as_tensor(input), target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(
+            as_tensor(input),
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )

@@ -1,12 +1,15 @@
-"""Loss functions: squared, absolute and Huber error; binary and categorical cross-entropy.
+"""Loss functions: binary and categorical cross-entropy, negative log-likelihood (the
+regression losses live in :mod:`chainrule.ops.loss_regression`, the margin losses in
+:mod:`chainrule.ops.loss_margin`).
 
 Each loss is one fused op, so its gradient is the closed form (for example softmax − one-hot for
 cross-entropy) rather than a chain of small ops, and so it can be made stable as a whole.
 
 ``reduction`` is ``'mean'`` (the default), ``'sum'`` or ``'none'`` (one value per element or
-sample). Targets are data: they take the input's dtype. Unlike PyTorch, an input and target of
-different shapes raise instead of broadcasting (a (N, 1) output against (N,) targets would
-silently become an (N, N) loss).
+sample); PyTorch's deprecated ``size_average`` and ``reduce`` override it, with its warning.
+Targets are data: they take the input's dtype. Unlike PyTorch, an input and target of different
+shapes raise instead of broadcasting (a (N, 1) output against (N,) targets would silently become
+an (N, N) loss).
 """
 
 from __future__ import annotations
@@ -18,24 +21,29 @@ import numpy as np
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops.activation import stable_sigmoid
-from chainrule.ops.arithmetic import as_tensor, cast
+from chainrule.ops.arithmetic import add, as_tensor, cast, mul
+from chainrule.ops.loss_common import (
+    check_reduction,
+    constant,
+    float_input,
+    input_and_target,
+    legacy_reduction,
+    reduce_values,
+    spread,
+)
+from chainrule.ops.loss_regression import huber_loss, l1_loss, mse_loss
 from chainrule.ops.shape import permute, reshape
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "mean":
-        # sum × 1/n: ndarray.mean() runs Python code that costs more than the math on small arrays.
-        return values.sum() * (1.0 / values.size) if values.size else values.mean()
-    if reduction == "sum":
-        return values.sum()
-    return values
-
-
-def _spread(grad: np.ndarray, n: int, reduction: str) -> np.ndarray:
-    """The upstream gradient as seen by each element before the reduction."""
-    return grad * (1.0 / n) if reduction == "mean" and n else grad
+# The regression losses moved to loss_regression; these names stay importable from here.
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+]
 
 
 def _clamped_log(x: np.ndarray) -> np.ndarray:
@@ -56,46 +64,6 @@ def _clamped_log1m(x: np.ndarray) -> np.ndarray:
 _BCE_EPSILON = float(np.float32(1e-12))
 
 
-class MSELoss(Function):
-    """d (x − t)²/dx = 2(x − t),  d/dt = −2(x − t)."""
-
-    def forward(self, x, t, reduction):
-        self.diff, self.reduction = x - t, reduction
-        return _reduce(self.diff * self.diff, reduction)
-
-    def backward(self, grad):
-        g = _spread(grad, self.diff.size, self.reduction) * (2 * self.diff)
-        return g, (-g if self.needs_input_grad[1] else None)
-
-
-class L1Loss(Function):
-    """d |x − t|/dx = sign(x − t) (0 where x = t),  d/dt = −sign(x − t)."""
-
-    def forward(self, x, t, reduction):
-        self.diff, self.reduction = x - t, reduction
-        return _reduce(np.abs(self.diff), reduction)
-
-    def backward(self, grad):
-        g = _spread(grad, self.diff.size, self.reduction) * np.sign(self.diff)
-        return g, (-g if self.needs_input_grad[1] else None)
-
-
-class HuberLoss(Function):
-    """d huber/dx = d where |d| ≤ δ, else δ·sign(d), with d = x − t."""
-
-    def forward(self, x, t, reduction, delta):
-        d = x - t
-        a = np.abs(d)
-        self.diff, self.reduction, self.delta = d, reduction, delta
-        return _reduce(np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
-
-    def backward(self, grad):
-        d = self.diff
-        local = np.clip(d, -self.delta, self.delta)
-        g = _spread(grad, d.size, self.reduction) * local
-        return g, (-g if self.needs_input_grad[1] else None)
-
-
 class BinaryCrossEntropy(Function):
     """d BCE/dp = w(p − t)/max(p(1 − p), ε) with ε ≈ 10⁻¹²,  d/dt = w(log(1 − p) − log p)."""
 
@@ -103,11 +71,11 @@ class BinaryCrossEntropy(Function):
         self.log_p, self.log_1p = _clamped_log(p), _clamped_log1m(p)
         self.p, self.t, self.reduction, self.weight = p, t, reduction, weight
         values = -(t * self.log_p + (1 - t) * self.log_1p)
-        return _reduce(values if weight is None else values * weight, reduction)
+        return reduce_values(values if weight is None else values * weight, reduction)
 
     def backward(self, grad):
         p, t, w = self.p, self.t, self.weight
-        g = _spread(grad, p.size, self.reduction)
+        g = spread(grad, p.size, self.reduction)
         if w is not None:
             g = g * w
         gp = g * (p - t) / np.maximum(p * (1 - p), _BCE_EPSILON)
@@ -124,11 +92,11 @@ class BinaryCrossEntropyWithLogits(Function):
         values = (1 - t) * x + (softplus_neg if scale is None else scale * softplus_neg)
         self.x, self.t, self.scale, self.sp = x, t, scale, softplus_neg
         self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
-        return _reduce(values if weight is None else values * weight, reduction)
+        return reduce_values(values if weight is None else values * weight, reduction)
 
     def backward(self, grad):
         x, t = self.x, self.t
-        g = _spread(grad, x.size, self.reduction)
+        g = spread(grad, x.size, self.reduction)
         if self.weight is not None:
             g = g * self.weight
         if self.pos_weight is None:
@@ -175,18 +143,54 @@ class _IndexedClassLoss(Function, register=False):
 
 
 class CrossEntropy(_IndexedClassLoss):
-    """d CE/dlogits = softmax(logits) − onehot(target), per row scaled by its class weight."""
+    """d CE/dlogits = softmax(logits) − onehot(target), per row scaled by its class weight;
+    with smoothing ε over C classes, (1 − ε)·w_y(softmax − onehot) + (ε/C)(Σ_c w_c·softmax − w)."""
 
-    def forward(self, logits, target, weight, ignore_index, reduction):
+    def forward(self, logits, target, weight, ignore_index, reduction, label_smoothing=0.0):
         shifted = logits - logits.max(axis=1, keepdims=True)
         self.log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.smoothing = label_smoothing
+        if label_smoothing:
+            return self._smoothed(target, weight, ignore_index, reduction)
         return self._pick(self.log_p, target, weight, ignore_index, reduction)
 
+    def _smoothed(self, target, weight, ignore_index, reduction):
+        """PyTorch's mix: (1 − ε)·NLL + (ε/C)·Σ_c w_c(−log p_c), ignored rows 0; 'mean'
+        divides both parts by the NLL's denominator (the counted targets' total weight)."""
+        nll = self._pick(self.log_p, target, weight, ignore_index, "none")
+        self.reduction, self.class_w = reduction, weight
+        self.valid = (target != ignore_index).astype(self.dtype)
+        uniform = -(self.log_p if weight is None else self.log_p * weight).sum(axis=1)
+        eps, classes = self.smoothing, self.log_p.shape[1]
+        losses = (1 - eps) * nll + (eps / classes) * (uniform * self.valid)
+        if reduction == "none":
+            return losses
+        if reduction == "sum":
+            return losses.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return losses.sum() / self.denominator
+
     def backward(self, grad):
+        if self.smoothing:
+            return self._smoothed_backward(grad), None
         g = np.exp(self.log_p)
         g[self.rows, self.safe] -= 1
         scale = self._row_scale(grad)
         return (g * scale[:, None] if np.ndim(scale) else g * scale), None
+
+    def _smoothed_backward(self, grad):
+        eps, (rows, classes) = self.smoothing, self.log_p.shape
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grad = grad / self.denominator
+        scale = np.broadcast_to(grad, (rows,))[:, None]
+        w_y = self.valid if self.w is None else self.w  # each row's target weight, 0 if ignored
+        w = np.ones(classes, self.dtype) if self.class_w is None else self.class_w
+        uniform = (eps / classes) * self.valid
+        g = np.exp(self.log_p) * ((1 - eps) * w_y + uniform * w.sum())[:, None]
+        g[self.rows, self.safe] -= (1 - eps) * w_y
+        g -= uniform[:, None] * w
+        return g * scale
 
 
 class NLLLoss(_IndexedClassLoss):
@@ -211,10 +215,10 @@ class SoftCrossEntropy(Function):
         self.wt = target if weight is None else target * weight
         self.weight, self.reduction = weight, reduction
         losses = -(self.wt * self.log_p).sum(axis=1)
-        return _reduce(losses, reduction)
+        return reduce_values(losses, reduction)
 
     def backward(self, grad):
-        g = _spread(grad, len(self.log_p), self.reduction)
+        g = spread(grad, len(self.log_p), self.reduction)
         g = g[:, None] if np.ndim(g) else g
         wt = self.wt
         glogits = g * (np.exp(self.log_p) * wt.sum(axis=1, keepdims=True) - wt)
@@ -227,62 +231,22 @@ class SoftCrossEntropy(Function):
 # ----- public functions ------------------------------------------------------------------------
 
 
-def _check(reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}")
-
-
-def _pair(name: str, input: Tensor, target: Any) -> tuple[Tensor, Tensor]:
-    """Input and target as tensors of one float dtype and one shape."""
-    if not isinstance(input, Tensor):  # ndarrays and lists too; cheap for tensors
-        input = as_tensor(input)
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point; got {input.dtype}")
-    target = as_tensor(target)
-    if target.data.shape != input.data.shape:
-        raise ValueError(
-            f"{name}: input has shape {input.shape} but target has shape {target.shape}; they "
-            "must match (reshape one of them, e.g. target.reshape(input.shape))"
-        )
-    return input, cast(target, input.data.dtype)
-
-
-def _constant(value: Any, dtype: np.dtype) -> np.ndarray | None:
-    if value is None:
-        return None
-    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=dtype)
-
-
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Squared error (x − t)², reduced. Shapes: input and target alike."""
-    _check(reduction)
-    return MSELoss.apply(*_pair("mse_loss", input, target), reduction=reduction)
-
-
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Absolute error |x − t|, reduced. Shapes: input and target alike."""
-    _check(reduction)
-    return L1Loss.apply(*_pair("l1_loss", input, target), reduction=reduction)
-
-
-def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """½d² where |d| ≤ δ, else δ(|d| − ½δ), with d = x − t; reduced."""
-    _check(reduction)
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0; got {delta}")
-    return HuberLoss.apply(*_pair("huber_loss", input, target), reduction=reduction, delta=delta)
-
-
 def binary_cross_entropy(
-    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """−[t·log p + (1 − t)·log(1 − p)] on probabilities p ∈ [0, 1]; each log clamped at −100.
 
     Prefer :func:`binary_cross_entropy_with_logits` on the pre-sigmoid values: it is exact
     where this one saturates.
     """
-    _check(reduction)
-    p, t = _pair("binary_cross_entropy", input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    p, t = input_and_target("binary_cross_entropy", input, target)
     if p.data.size and not ((p.data >= 0).all() and (p.data <= 1).all()):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1] (found "
@@ -290,27 +254,34 @@ def binary_cross_entropy(
             f"{np.nanmax(p.data) if not np.isnan(p.data).all() else 'NaN'}); "
             "for raw scores use binary_cross_entropy_with_logits"
         )
-    w = _constant(weight, p.data.dtype)
+    w = constant(weight, p.data.dtype)
     return BinaryCrossEntropy.apply(p, t, reduction=reduction, weight=w)
 
 
 def binary_cross_entropy_with_logits(
-    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
 ) -> Tensor:
     """Binary cross-entropy of σ(x), computed from the logits x without overflow.
 
     ``pos_weight`` scales the positive term (broadcast along the last axis), ``weight`` each
     element's loss.
     """
-    _check(reduction)
-    x, t = _pair("binary_cross_entropy_with_logits", input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    x, t = input_and_target("binary_cross_entropy_with_logits", input, target)
     dtype = x.data.dtype
     return BinaryCrossEntropyWithLogits.apply(
         x,
         t,
         reduction=reduction,
-        weight=_constant(weight, dtype),
-        pos_weight=_constant(pos_weight, dtype),
+        weight=constant(weight, dtype),
+        pos_weight=constant(pos_weight, dtype),
     )
 
 
@@ -353,8 +324,11 @@ def cross_entropy(
     input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy from logits.
 
@@ -362,37 +336,47 @@ def cross_entropy(
     ``(N,)`` (``(N, d1, ...)``) of an integer dtype, or class probabilities of the input's shape.
     ``weight`` ``(C,)`` weights each class; targets equal to ``ignore_index`` are skipped, and
     ``'mean'`` divides by the total weight of the counted targets (as PyTorch does).
+    ``label_smoothing`` ε ∈ [0, 1] mixes each target with the uniform distribution:
+    probabilities become (1 − ε)t + ε/C; an index target's loss becomes (1 − ε)·NLL plus ε/C
+    times the (class-weighted) sum of −log p over all classes.
     """
-    _check(reduction)
-    if not isinstance(input, Tensor):
-        input = as_tensor(input)
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: input must be floating point; got {input.dtype}")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    input = float_input("cross_entropy", input)
     target = as_tensor(target)
     if target.data.dtype.kind == "f" and target.shape == input.shape:
-        rows, probs, per_sample = _as_rows(input, cast(target, input.dtype))
-        w = _constant(weight, input.data.dtype)
+        target = cast(target, input.dtype)
+        if label_smoothing:
+            classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+            kind = input.data.dtype.type
+            target = add(mul(target, kind(1 - label_smoothing)), kind(label_smoothing / classes))
+        rows, probs, per_sample = _as_rows(input, target)
+        w = constant(weight, input.data.dtype)
         out = SoftCrossEntropy.apply(rows, probs, weight=w, reduction=reduction)
         return reshape(out, per_sample) if reduction == "none" else out
-    return _class_index_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
+    return _class_index_loss(
+        CrossEntropy, input, target, weight, ignore_index, reduction, label_smoothing
+    )
 
 
 def nll_loss(
     input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood −log_p[target] from log-probabilities (e.g. log_softmax output).
 
     Shapes as :func:`cross_entropy` with class-index targets.
     """
-    _check(reduction)
-    if not isinstance(input, Tensor):
-        input = as_tensor(input)
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"nll_loss: input must be floating point; got {input.dtype}")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    input = float_input("nll_loss", input)
     return _class_index_loss(NLLLoss, input, as_tensor(target), weight, ignore_index, reduction)
 
 
@@ -403,6 +387,7 @@ def _class_index_loss(
     weight: Any,
     ignore_index: int,
     reduction: str,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Shared by cross_entropy and nll_loss: check the class-index targets, flatten the
     spatial axes, run ``op`` on (M, C) rows, and give 'none' its per-sample shape back."""
@@ -419,12 +404,15 @@ def _class_index_loss(
     labels = _class_targets(name, target, classes, ignore_index)
     rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
     w = _class_weight(name, weight, classes, input.data.dtype)
-    out = op.apply(rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    params = {"label_smoothing": label_smoothing} if label_smoothing else {}
+    out = op.apply(
+        rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction, **params
+    )
     return reshape(out, per_sample) if reduction == "none" else out
 
 
 def _class_weight(name: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
-    w = _constant(weight, dtype)
+    w = constant(weight, dtype)
     if w is not None and w.shape != (classes,):
         raise ValueError(f"{name}: weight must have shape ({classes},); got {w.shape}")
     return w
