@@ -253,3 +253,20 @@ def test_cycling_momentum_needs_an_optimizer_with_momentum_or_betas() -> None:
             make()
     fresh = optim.Adagrad(params())  # OneCycleLR wrote its lrs into opt before it raised
     assert S.CyclicLR(fresh, 0.1, 1.0, cycle_momentum=False).get_last_lr() == [0.1]
+
+
+class PlainStep(optim.SGD):
+    """An optimizer whose step() does not go through Optimizer.step (and its count)."""
+
+    def step(self, closure: Any = None) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.data -= group["lr"]
+
+
+def test_an_optimizer_with_its_own_step_does_not_trigger_the_order_warning() -> None:
+    opt = PlainStep(params(), lr=0.1)
+    sched = S.StepLR(opt, step_size=1, gamma=0.5)
+    opt.step()
+    sched.step()  # warnings are errors here: nothing may be raised
+    assert sched.get_last_lr() == [0.05]

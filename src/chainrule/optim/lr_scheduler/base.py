@@ -103,7 +103,7 @@ class LRScheduler:
         epoch : int, optional
             Deprecated (warns): jump to this epoch, using the closed form where there is one.
         """
-        if self._step_count == 1 and getattr(self.optimizer, "_step_count", 1) == 0:
+        if self._step_count == 1 and _never_stepped(self.optimizer):
             warnings.warn(
                 "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first "
                 "learning rate of the schedule is skipped. Call `optimizer.step()` first.",
@@ -179,6 +179,18 @@ class LRScheduler:
 
     def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _never_stepped(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer`` has certainly not stepped yet.
+
+    Optimizer.step counts its calls; a subclass that replaces step() may not, so for those we
+    cannot tell and say no (rather than warn wrongly, as wrapping the bound method would let
+    us tell but breaks copies of the optimizer).
+    """
+    if type(optimizer).step is not Optimizer.step:
+        return False
+    return getattr(optimizer, "_step_count", 1) == 0
 
 
 def per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
