@@ -45,6 +45,7 @@ from chainrule.ops.activation_extra import (
 )
 from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul, neg, pow, sub
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.distance import cdist, cosine_similarity, pairwise_distance, pdist
 from chainrule.ops.erf import erf, erfc, erfinv
 from chainrule.ops.indexing import gather, scatter, scatter_add, scatter_reduce
 from chainrule.ops.layout import (
@@ -93,6 +94,12 @@ from chainrule.ops.loss import (
     l1_loss,
     mse_loss,
     nll_loss,
+)
+from chainrule.ops.loss_regression import (
+    gaussian_nll_loss,
+    kl_div,
+    poisson_nll_loss,
+    smooth_l1_loss,
 )
 from chainrule.ops.norms import norm
 from chainrule.ops.pointwise import abs, clip, exp, log, maximum, minimum, sqrt, where
