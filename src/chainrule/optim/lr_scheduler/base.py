@@ -194,7 +194,26 @@ def _never_stepped(optimizer: Optimizer) -> bool:
 
 
 def per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
-    """``value`` once per param group, or ``value`` itself if it is a list/tuple of that length."""
+    """One value per param group.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the error message.
+    optimizer : Optimizer
+    value : object or list or tuple
+        One value for all groups, or a list/tuple with one per group.
+
+    Returns
+    -------
+    list
+        ``len(optimizer.param_groups)`` values (a new list).
+
+    Raises
+    ------
+    ValueError
+        A list/tuple of the wrong length (PyTorch's message).
+    """
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
@@ -207,11 +226,14 @@ def per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 
 
 def check_optimizer(optimizer: Any) -> None:
+    """Raise PyTorch's ``TypeError`` unless ``optimizer`` is an :class:`Optimizer`."""
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
 def check_int(name: str, value: Any, low: int) -> None:
+    """Raise ``TypeError`` unless ``value`` is an int (not a bool), ``ValueError`` if below
+    ``low``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < low:
@@ -219,6 +241,8 @@ def check_int(name: str, value: Any, low: int) -> None:
 
 
 def check_real(name: str, value: Any) -> None:
+    """Raise ``TypeError`` unless ``value`` is a real number (not a bool), ``ValueError`` if it
+    is not finite."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not math.isfinite(value):

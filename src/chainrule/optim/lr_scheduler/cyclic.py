@@ -34,6 +34,7 @@ def uses_beta1(optimizer: Optimizer) -> bool:
 
 
 def set_momentum(group: dict[str, Any], value: float, use_beta1: bool) -> None:
+    """Write a group's momentum: ``betas[0]`` (a new tuple) or ``'momentum'``."""
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
     else:
@@ -43,8 +44,8 @@ def set_momentum(group: dict[str, Any], value: float, use_beta1: bool) -> None:
 def start_momentum_cycle(
     optimizer: Optimizer, use_beta1: bool, max_momentums: list, base_momentums: list
 ) -> None:
-    """A new cycle starts at the top momentum; the bounds are stored in the groups, as PyTorch
-    does."""
+    """Set every group's momentum to its maximum, where a cycle starts, and store both bounds in
+    the group as ``'max_momentum'`` and ``'base_momentum'`` (PyTorch's keys)."""
     for high, low, group in zip(max_momentums, base_momentums, optimizer.param_groups):
         set_momentum(group, high, use_beta1)
         group["max_momentum"] = high
