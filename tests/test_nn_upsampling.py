@@ -263,3 +263,21 @@ def test_upsample_stores_factors_as_floats_and_its_repr_prefers_the_factor() -> 
     assert nn.Upsample(scale_factor=2).scale_factor == 2.0
     assert nn.Upsample(scale_factor=(2, 3)).scale_factor == (2.0, 3.0)
     assert nn.Upsample(size=4, mode="bilinear").extra_repr() == "size=4, mode='bilinear'"
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("upsample", {"scale_factor": 2, "mode": "bilinear"}),
+        ("upsample_nearest", {"size": 5}),
+        ("upsample_bilinear", {"scale_factor": 2}),
+    ],
+)
+def test_deprecated_upsample_functions_warn_and_match_torch(torch, name, kwargs) -> None:
+    x = np.random.default_rng(5).standard_normal((1, 2, 3, 3))
+    with pytest.warns(UserWarning) as theirs:
+        expected = getattr(torch.nn.functional, name)(torch.tensor(x), **kwargs)
+    with pytest.warns(UserWarning) as ours:
+        out = getattr(F, name)(cr.tensor(x), **kwargs)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=RTOL, atol=ATOL)

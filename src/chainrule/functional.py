@@ -207,7 +207,14 @@ from chainrule.ops.trig import (
     sinh,
     tan,
 )
-from chainrule.ops.upsample import interpolate, pixel_shuffle, pixel_unshuffle
+from chainrule.ops.upsample import (
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 clamp = clip
 cat = concatenate

@@ -13,6 +13,7 @@ so the values agree with PyTorch's to rounding.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -236,6 +237,46 @@ def interpolate(
             taps = _linear_taps(n_in, n_out, scale, align, kind)
         x = _resample_axis(x, 2 + k, taps)
     return x
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=3,
+    )
+
+
+def upsample(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """PyTorch's deprecated name of :func:`interpolate` (with its deprecation warning)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='nearest')``, with PyTorch's warning."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``, with PyTorch's
+    warning. Shapes: ``(N, C, H, W)`` → ``(N, C, H_out, W_out)``."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def _check_factor(name: str, what: str, factor: int, x: Tensor) -> int:
