@@ -141,6 +141,17 @@ CASES: dict[str, Any] = {
             [15, 50],
         )
     ],
+    "sequential-into-warm-restarts-and-cyclic": lambda m, o: [
+        m.SequentialLR(
+            o,
+            [
+                m.LinearLR(o, 0.1, total_iters=5),
+                m.CosineAnnealingWarmRestarts(o, 10),
+                m.CyclicLR(o, 0.01, 0.1, 6),
+            ],
+            [5, 60],
+        )
+    ],  # fmt: skip
     "chained": chained,
     "chained-explicit-optimizer": lambda m, o: [
         m.ChainedScheduler([m.StepLR(o, 9, 0.7), m.CyclicLR(o, 0.01, 0.1, 7)], optimizer=o)
