@@ -230,6 +230,21 @@ def test_an_npz_entry_whose_header_contradicts_the_metadata_is_refused_before_it
     assert_refused(outcome, "ChainruleFormatError", path, "do not match its metadata")
 
 
+def test_a_plain_npz_entry_that_inflates_to_1_gib_is_refused_before_inflating(tmp_path):
+    # No chainrule metadata (as numpy.savez writes): the zip directory is all there is to check.
+    path = tmp_path / "plain_bomb.npz"
+    path.write_bytes(zip_file([deflated_zeros("w.npy", npy_header(*GIB_OF_DOUBLES), BOMB)]))
+    outcome = attempt("cr.load(path)", path)
+    assert_refused(outcome, "ChainruleFormatError", path, "entry 'w' is compressed")
+
+
+def test_a_plain_npz_entry_claiming_8_tb_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "plain_liar.npz"
+    path.write_bytes(zip_file([stored("w.npy", npy_header("<f8", (1 << 40,)) + bytes(64))]))
+    outcome = attempt("cr.load(path)", path)
+    assert_refused(outcome, "ChainruleFormatError", path, "announces", "zip directory")
+
+
 def test_loading_an_ordinary_npz_needs_at_most_1_5_times_its_size(tmp_path):
     rng = np.random.default_rng(0)
     state = {f"{i}.weight": rng.standard_normal((1000, 1000)) for i in range(6)}

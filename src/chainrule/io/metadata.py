@@ -23,6 +23,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "META_KEY",
+    "TORCH_EXPORT_HINT",
     "ChainruleFormatError",
     "check_arrays",
     "check_names",
@@ -35,6 +36,13 @@ __all__ = [
 FORMAT_NAME = "chainrule"
 FORMAT_VERSION = 1
 META_KEY = "__chainrule__"
+#: How a PyTorch user writes weights chainrule can read, for the errors refusing pickles.
+TORCH_EXPORT_HINT = (
+    "export the weights from PyTorch without pickle, e.g. "
+    "numpy.savez('weights.npz', **{k: v.numpy() for k, v in model.state_dict().items()}) "
+    "or safetensors.torch.save_file(model.state_dict(), 'weights.safetensors'), "
+    "then chainrule.load that file"
+)
 # Reading moves data in steps of this size: large enough to be fast, small beside any array.
 _STEP = 1 << 22
 

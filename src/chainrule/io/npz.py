@@ -17,6 +17,7 @@ import numpy as np
 
 from chainrule.io.metadata import (
     META_KEY,
+    TORCH_EXPORT_HINT,
     ChainruleFormatError,
     check_arrays,
     check_names,
@@ -53,11 +54,16 @@ def npz_bytes(arrays: dict[str, np.ndarray], meta_json: str) -> bytes:
 
 
 def read_npz(path: Path, f: BinaryIO, size: int) -> tuple[Any, dict[str, np.ndarray]]:
-    """The tree and arrays of a chainrule ``.npz``, each entry checked before its data is read.
+    """The tree and arrays of an ``.npz``, each entry checked before its data is read.
 
     Order matters for safety: the zip directory (sizes, compression) is checked first, then
     the metadata, then each entry's npy header against both, and only then is data read,
     straight into an array of the announced size. Nothing unlisted is ever read.
+
+    An ``.npz`` without chainrule's metadata (``numpy.savez`` of a state dict) gives the tree
+    ``None`` and its arrays in the archive's order; each entry's npy header must then agree
+    with the zip directory, which bounds it by the file's size. A zip that holds pickled data
+    (a ``torch.save`` archive) or anything but ``.npy`` entries is refused.
     """
     try:
         zf = zipfile.ZipFile(f)
@@ -68,8 +74,7 @@ def read_npz(path: Path, f: BinaryIO, size: int) -> tuple[Any, dict[str, np.ndar
     with zf:
         members = _zip_members(path, zf, size)
         if META_KEY not in members:
-            what = _what_zip(members)
-            raise ChainruleFormatError(f"{path} is not a chainrule file: it is {what}")
+            return None, _read_plain(path, zf, members)
         raw = _read_member(path, zf, members[META_KEY], META_KEY, ["|u1", None])
         meta = parse_meta(path, raw.tobytes())
         check_names(path, meta["arrays"], [k for k in members if k != META_KEY])
@@ -106,33 +111,39 @@ def _zip_members(path: Path, zf: zipfile.ZipFile, size: int) -> dict[str, zipfil
     return members
 
 
-def _what_zip(members: Mapping[str, zipfile.ZipInfo]) -> str:
-    """What a zip without chainrule metadata is, for the error message."""
+def _read_plain(
+    path: Path, zf: zipfile.ZipFile, members: Mapping[str, zipfile.ZipInfo]
+) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` another tool wrote (no chainrule metadata), in zip order."""
     pickles = [i.filename for i in members.values() if i.filename.endswith((".pkl", ".pickle"))]
     if pickles:
-        return (
-            f"a zip holding pickled data ({', '.join(pickles)}), e.g. a torch.save file; "
-            "chainrule never unpickles"
+        raise ChainruleFormatError(
+            f"{path} is a zip holding pickled data ({', '.join(pickles[:3])}), e.g. a "
+            f"torch.save file; chainrule never unpickles: {TORCH_EXPORT_HINT}"
         )
-    names = list(members)
-    return (
-        f"an .npz without chainrule's {META_KEY!r} entry (arrays: "
-        f"{', '.join(names[:8]) or 'none'}{', …' if len(names) > 8 else ''}); read it "
-        "with numpy.load(path, allow_pickle=False)"
-    )
+    others = [i.filename for i in members.values() if not i.filename.endswith(".npy")]
+    if others or not members:
+        listed = ", ".join(others[:8]) + (", …" if len(others) > 8 else "")
+        raise ChainruleFormatError(
+            f"{path} is not an .npz: it is a zip holding "
+            f"{'no entries' if not members else 'entries that are not .npy arrays: ' + listed}"
+        )
+    return {key: _read_member(path, zf, info, key, None) for key, info in members.items()}
 
 
 def _read_member(
     path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spec: Any
 ) -> np.ndarray:
     """One entry's array; ``spec`` is its ``[dtype, shape, crc]`` from the metadata (``None``
-    in place of a shape accepts any 1-D shape). Data is read only once the header, the
+    in place of a shape accepts any 1-D shape; ``spec=None``, for a file without metadata,
+    checks the header against the zip directory only). Data is read only once the header, the
     metadata and the zip directory agree on its size, and then into a preallocated buffer."""
     _check_stored(path, key, info)
     try:
         with zf.open(info) as entry:
             dtype, shape, fortran = _npy_header(path, key, entry)
-            check_spec(path, key, dtype, shape, spec)
+            if spec is not None:
+                check_spec(path, key, dtype, shape, spec)
             nbytes = math.prod(shape) * dtype.itemsize
             if entry.tell() + nbytes != info.file_size:
                 raise ChainruleFormatError(
@@ -162,7 +173,8 @@ def _check_stored(path: Path, key: str, info: zipfile.ZipInfo) -> None:
         raise ChainruleFormatError(
             f"{path}: entry {key!r} is compressed (zip method {info.compress_type}); chainrule "
             "writes entries uncompressed and refuses compressed ones, whose inflated size is "
-            "not bounded by the file's: save the data again with chainrule.save"
+            "not bounded by the file's: save the data again with chainrule.save (or numpy.savez, "
+            "not numpy.savez_compressed)"
         )
     if info.compress_size != info.file_size:
         raise ChainruleFormatError(

@@ -48,12 +48,15 @@ def safetensors_bytes(arrays: dict[str, np.ndarray], meta_json: str) -> bytes:
 # ----- reading .safetensors ----------------------------------------------------------------------
 # The format's own limit on its JSON header (the safetensors library refuses larger ones too).
 _MAX_SAFETENSORS_HEADER = 100_000_000
-# safetensors dtype names → NumPy (little-endian, as the format stores them). BF16 and the FP8
-# types have no NumPy dtype, so a file holding them cannot be read as NumPy arrays.
+# safetensors dtype names → NumPy (little-endian, as the format stores them). The FP8 types
+# have no NumPy dtype, so a file holding them cannot be read as NumPy arrays.
 _SAFETENSORS_DTYPES = {
     "BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2", "F16": "<f2",
     "U32": "<u4", "I32": "<i4", "F32": "<f4", "U64": "<u8", "I64": "<i8", "F64": "<f8",
 }  # fmt: skip
+# bfloat16 (NumPy has none) is read as its 16-bit patterns and widened to float32 exactly:
+# a bf16 value is a float32 whose low 16 bits are zero.
+_BF16 = "BF16"
 
 
 def read_safetensors(path: Path, f: BinaryIO, size: int) -> tuple[Any, dict[str, np.ndarray]]:
@@ -62,6 +65,8 @@ def read_safetensors(path: Path, f: BinaryIO, size: int) -> tuple[Any, dict[str,
     The header is bounded (at most 100 MB and at most the file), every tensor's offsets must
     lie inside the file, match its dtype and shape and not overlap another's, so no tensor can
     claim more memory than the file's size; each is then read into a preallocated array.
+    A file without chainrule metadata gives the tree ``None`` and its tensors by name.
+    ``BF16`` tensors (only in files written elsewhere) come back as float32, exactly.
     """
     header, data_start = _safetensors_header(path, f, size)
     metadata = header.pop("__metadata__", None)
@@ -78,10 +83,17 @@ def read_safetensors(path: Path, f: BinaryIO, size: int) -> tuple[Any, dict[str,
         f.seek(data_start + begin)
         read_exactly(path, f, memoryview(raw), f"tensor {key!r}")
         arrays[key] = raw.view(dtype).reshape(shape)
+        if header[key]["dtype"] == _BF16:
+            arrays[key] = _widen_bf16(arrays[key])
     if meta is None:  # written by another tool: a flat state dict
-        return {k: {"$array": k} for k in sorted(arrays)}, arrays
+        return None, {k: arrays[k] for k in sorted(arrays)}
     check_arrays(path, meta, arrays)
     return meta["tree"], arrays
+
+
+def _widen_bf16(bits: np.ndarray) -> np.ndarray:
+    """float32 from bfloat16 bit patterns (uint16): the same value, exactly."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
 def _safetensors_header(path: Path, f: BinaryIO, size: int) -> tuple[dict[str, Any], int]:
@@ -126,12 +138,20 @@ def _safetensors_entry(
     path: Path, key: str, spec: Any, data_size: int
 ) -> tuple[np.dtype, tuple[int, ...], int, int]:
     try:
-        dtype = np.dtype(_SAFETENSORS_DTYPES[spec["dtype"]])
+        name = spec["dtype"]
+        if name not in _SAFETENSORS_DTYPES and name != _BF16:
+            raise ChainruleFormatError(
+                f"{path}: tensor {key!r} has dtype {name!r}, which chainrule cannot hold "
+                f"(it reads {', '.join(sorted([*_SAFETENSORS_DTYPES, _BF16]))})"
+            )
+        dtype = np.dtype("<u2" if name == _BF16 else _SAFETENSORS_DTYPES[name])
         shape = tuple(spec["shape"])
         begin, end = spec["data_offsets"]
         ints = [*shape, begin, end]
         if not all(type(n) is int and n >= 0 for n in ints):  # bool is not a size
             raise ValueError("shape and offsets must be non-negative integers")
+    except ChainruleFormatError:
+        raise  # a ValueError, but already precise
     except (KeyError, TypeError, ValueError) as err:
         raise ChainruleFormatError(
             f"{path}: the safetensors header is corrupted (tensor {key!r}: {err!r})"

@@ -20,8 +20,19 @@ The name chooses the format: a path must end in ``.npz`` or ``.safetensors`` (an
     Entries are stored uncompressed. No pickle is ever read: an object array, or a pickle
     dressed as ``.npz``, is refused, never unpickled.
 ``.safetensors`` (writing needs ``pip install "chainrule[safetensors]"``; reading does not)
-    The arrays under the same names, and the JSON tree in the header's ``__metadata__``. A
-    safetensors file written elsewhere (no chainrule metadata) loads as a flat state dict.
+    The arrays under the same names, and the JSON tree in the header's ``__metadata__``.
+
+Files written elsewhere
+-----------------------
+An ``.npz`` or ``.safetensors`` file without chainrule's metadata (``numpy.savez`` of a
+PyTorch state dict, ``safetensors.torch.save_file``, ``safetensors.numpy.save_file``) loads as
+a flat state dict, as ``torch.load`` gives one: an ``OrderedDict`` of name → :class:`Tensor`
+(npz entries in the archive's order, safetensors tensors by name), dtypes kept, so
+``model.load_state_dict(chainrule.load(path))`` works. safetensors' ``BF16`` (which NumPy
+cannot hold) is widened to float32, exactly; the FP8 types are refused. What PyTorch writes with
+pickle (``torch.save`` files, named ``.pt``, ``.pth``, ``.bin``, ``.ckpt`` or anything else, and
+recognised by their content: a zip holding ``data.pkl``, or pickle bytes) is refused with the
+one-line way to export the weights without pickle, never unpickled.
 
 Loading is bounded: nothing a file says makes ``load`` use much more memory than the file's own
 size, or read forever. Only regular files are opened (``/dev/zero`` or a named pipe is refused
@@ -55,17 +66,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.io import atomic
 from chainrule.io.metadata import (
     FORMAT_NAME,
     FORMAT_VERSION,
     META_KEY,
+    TORCH_EXPORT_HINT,
     ChainruleFormatError,
     fingerprint,
 )
@@ -133,16 +147,22 @@ def save(obj: Any, path: PathLike, *, format: str | None = None) -> None:
 
 
 def load(path: PathLike) -> Any:
-    """Read a file written by :func:`save` (or a plain ``.safetensors`` file) and return the tree.
+    """Read a file written by :func:`save`, or a state dict another tool wrote, and return it.
 
-    Arrays come back as ndarrays with their saved dtype and shape; tuples, int dict keys, NaN
-    and ±inf come back as they were saved.
+    Returns
+    -------
+    tree or OrderedDict of str → Tensor
+        For a file :func:`save` wrote, the tree as saved: arrays as ndarrays with their saved
+        dtype and shape; tuples, int dict keys, NaN and ±inf as they were. For an ``.npz`` or
+        ``.safetensors`` file without chainrule's metadata (see "Files written elsewhere" in
+        the module docstring), an ``OrderedDict`` of name → Tensor of shape as stored.
 
     Raises
     ------
     ChainruleFormatError
-        The file is empty, truncated or corrupted, is a pickle or holds pickled data, or is not
-        a chainrule file (e.g. an ``.npz`` from ``numpy.savez``); the message says which.
+        The file is empty, truncated or corrupted, is a pickle, holds pickled data or is named
+        as a PyTorch pickle (``.pt``, ``.pth``, ``.bin``, ``.ckpt``: the message says how to
+        export it without pickle), or is neither an npz nor a safetensors file.
         A path that is not a regular file (a device, a named pipe, a directory) is refused
         before anything is read.
     FileNotFoundError, PermissionError
@@ -151,9 +171,12 @@ def load(path: PathLike) -> Any:
     path = Path(path)
     with atomic.open_regular(path, ChainruleFormatError) as f:
         size = os.fstat(f.fileno()).st_size
-        reader = read_npz if _sniff(path, f, size) == "npz" else read_safetensors
+        fmt = _sniff(path, f, size)
+        _refuse_torch_suffix(path)
         f.seek(0)
-        tree, arrays = reader(path, f, size)
+        tree, arrays = (read_npz if fmt == "npz" else read_safetensors)(path, f, size)
+    if tree is None:  # written elsewhere: a flat state dict, as torch.load returns one
+        return OrderedDict((key, Tensor._wrap(a)) for key, a in arrays.items())
     return decode_checked(path, tree, arrays)
 
 
@@ -180,7 +203,9 @@ def load_into(
     state = load(path)
     if isinstance(state, Mapping) and "chainrule_checkpoint" in state and "model" in state:
         state = state["model"]
-    if not isinstance(state, Mapping) or not all(isinstance(v, np.ndarray) for v in state.values()):
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, (np.ndarray, Tensor)) for v in state.values()
+    ):
         raise ChainruleFormatError(f"{path} does not hold a state dict (names → arrays)")
     if not allow_nonfinite:
         bad = nonfinite_entries(state)
@@ -192,10 +217,11 @@ def load_into(
     return model.load_state_dict(state, strict=strict)
 
 
-def nonfinite_entries(state: Mapping[str, np.ndarray]) -> list[str]:
+def nonfinite_entries(state: Mapping[str, np.ndarray | Tensor]) -> list[str]:
     """``"'name' (k NaN, m inf)"`` for every floating array of ``state`` with NaN or inf."""
     found = []
-    for name, a in state.items():
+    for name, value in state.items():
+        a = value.data if isinstance(value, Tensor) else value
         if a.dtype.kind in "fc" and not np.isfinite(a).all():
             nan, inf = int(np.isnan(a).sum()), int(np.isinf(a).sum())
             found.append(f"{name!r} ({nan} NaN, {inf} inf of {a.size})")
@@ -240,7 +266,8 @@ def _sniff(path: Path, f: BinaryIO, size: int) -> str:
     if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}") and _tail(f, size).endswith(b"."):
         raise ChainruleFormatError(
             f"{path} is a Python pickle, not a chainrule file; chainrule never unpickles "
-            "(unpickling runs arbitrary code). Save with chainrule.save instead."
+            "(unpickling runs arbitrary code). Save with chainrule.save instead, or "
+            f"{TORCH_EXPORT_HINT}"
         )
     if head[:6] == b"\x93NUMPY":
         raise ChainruleFormatError(
@@ -251,6 +278,22 @@ def _sniff(path: Path, f: BinaryIO, size: int) -> str:
         f"{path} is not a chainrule file: it is neither a zip (.npz) nor a safetensors file "
         f"(it starts with {head[:8]!r})"
     )
+
+
+_TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+
+
+def _refuse_torch_suffix(path: Path) -> None:
+    """Refuse a name PyTorch gives its pickles, even over npz or safetensors content.
+
+    Why: such a name says ``torch.save`` wrote it, and a loader that sometimes accepts these
+    names teaches users to rename pickles until one gets through.
+    """
+    if path.suffix.lower() in _TORCH_SUFFIXES:
+        raise ChainruleFormatError(
+            f"{path} is named as a PyTorch pickle ({path.suffix}), which chainrule never "
+            f"reads; {TORCH_EXPORT_HINT}"
+        )
 
 
 def _tail(f: BinaryIO, size: int) -> bytes:
