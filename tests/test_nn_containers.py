@@ -217,3 +217,8 @@ def test_parameter_containers_are_optimized_and_saved() -> None:
     (model.scales[0] * model.scales[1] + model.named["bias"]).sum().backward()
     opt.step()
     np.testing.assert_allclose(model.named["bias"].data, [-0.5, -0.5])
+
+
+def test_numbered_children_are_indexed_not_listed_by_dir() -> None:
+    names = dir(nn.Sequential(nn.ReLU())) + dir(nn.ModuleList([nn.ReLU()]))
+    assert "0" not in names and "append" in names

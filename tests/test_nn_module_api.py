@@ -215,3 +215,10 @@ def test_bilinear_computes_x1_a_x2_plus_b_over_leading_axes() -> None:
     )
     with pytest.raises(ValueError, match="shapes \\(5, 2\\) and \\(4, 3\\)"):
         layer(cr.tensor(np.zeros((5, 2))), cr.tensor(np.zeros((4, 3))))
+
+
+def test_a_clean_load_prints_as_pytorchs_does() -> None:
+    model = nn.Linear(1, 1)
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
+    partial = model.load_state_dict({}, strict=False)
+    assert partial.missing_keys == ["weight", "bias"] and "missing_keys" in repr(partial)

@@ -31,6 +31,11 @@ def _check_module(value: Any, kind: str) -> Module:
     return value
 
 
+def _dir_without_numbers(module: Module) -> list[str]:
+    # As PyTorch: the numbered children are reached by indexing, not listed as attributes.
+    return [name for name in Module.__dir__(module) if not name.isdigit()]
+
+
 def _renumber(module: Module, children: Iterable[Module]) -> None:
     """Name ``children`` ``'0'``, ``'1'``, ... in order, as PyTorch does after a deletion."""
     store = module._modules
@@ -107,6 +112,9 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __dir__(self) -> list[str]:
+        return _dir_without_numbers(self)
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
@@ -230,6 +238,9 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __dir__(self) -> list[str]:
+        return _dir_without_numbers(self)
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
