@@ -381,3 +381,20 @@ def test_calling_get_lr_outside_step_warns_as_torch() -> None:
     theirs = torch.optim.lr_scheduler.StepLR(make_optimizer(torch, "sgd"), 3)
     with pytest.warns(UserWarning, match="get_last_lr"):
         assert theirs.get_lr() == ours
+
+
+@pytest.mark.parametrize(
+    "name", ["step", "multistep-repeated", "cyclic-triangular", "one-cycle-cos", "chained"]
+)
+def test_a_torch_scheduler_state_dict_loads_into_ours(name: str) -> None:
+    make = CASES[name]
+    theirs_opt = make_optimizer(torch, "sgd")
+    theirs = make(torch.optim.lr_scheduler, theirs_opt)
+    run(theirs_opt, theirs, 37)
+    opt = make_optimizer(cr, "sgd")
+    ours = make(optim.lr_scheduler, opt)
+    for group, saved in zip(opt.param_groups, theirs_opt.state_dict()["param_groups"]):
+        group.update({k: v for k, v in saved.items() if k != "params"})
+    for s, t in zip(ours, theirs):
+        s.load_state_dict(t.state_dict())
+    assert_same(np.array(run(opt, ours, 50)), np.array(run(theirs_opt, theirs, 50)))
