@@ -1,6 +1,7 @@
 """chainrule.optim.lr_scheduler: construction, stepping order, resuming and bad arguments.
 
-The values of every schedule are pinned against PyTorch in test_optim_torch_parity.py.
+The values of every schedule are pinned against PyTorch in test_optim_schedulers_parity.py (and
+test_optim_torch_parity.py); worked examples are in test_optim_schedulers.py.
 """
 
 from __future__ import annotations
@@ -130,7 +131,11 @@ BAD_ARGUMENTS = [
     (lambda o: S.StepLR(o, step_size=1, last_epoch=-2), ValueError, "last_epoch must be >= -1"),
     (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, r"Factor should be < 1.0"),
     (lambda o: S.ReduceLROnPlateau(o, mode="lowest"), ValueError, "mode 'lowest' is unknown"),
-    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode 'x' is unknown"),
+    (
+        lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"),
+        ValueError,
+        "threshold mode 'x' is unknown",
+    ),
     (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, "patience must be >= 0"),
     (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), ValueError, "expected 1 min_lrs"),
     (lambda o: S.StepLR(object(), step_size=1), TypeError, "object is not an Optimizer"),
