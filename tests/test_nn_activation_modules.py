@@ -9,6 +9,7 @@ without torch; the rest do not need it.
 
 from __future__ import annotations
 
+import inspect
 import zlib
 
 import numpy as np
@@ -308,3 +309,30 @@ def test_every_activation_module_keeps_the_input_shape_except_glu() -> None:
     for cls in ("SiLU", "Mish", "ReLU6", "Hardswish", "SELU", "CELU", "Softsign", "Tanhshrink"):
         assert getattr(nn, cls)()(x).shape == (2, 4, 3)
     assert nn.GLU(1)(x).shape == (2, 2, 3)
+
+
+SIGNED = (
+    "SiLU Mish ReLU6 Hardtanh Hardswish Hardsigmoid SELU CELU Softmin Threshold GLU PReLU "
+    "Softshrink Hardshrink RReLU ReLU LeakyReLU ELU Softplus Softmax LogSoftmax GELU"
+).split()
+
+
+@pytest.mark.parametrize("cls", SIGNED)
+def test_activation_constructor_takes_pytorchs_parameters_in_order(torch, cls) -> None:
+    def params(init):
+        return [
+            (k, v.default)
+            for k, v in inspect.signature(init).parameters.items()
+            if k != "self" and v.kind is not inspect.Parameter.KEYWORD_ONLY
+        ]
+
+    assert params(getattr(nn, cls).__init__) == params(getattr(torch.nn, cls).__init__)
+
+
+def test_hardtanh_takes_pytorchs_deprecated_keywords_with_its_warning(torch) -> None:
+    with pytest.warns(FutureWarning) as theirs:
+        expected = torch.nn.Hardtanh(min_value=-2.0, max_value=3.0)
+    with pytest.warns(FutureWarning) as ours:
+        layer = nn.Hardtanh(min_value=-2.0, max_value=3.0)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert layer.extra_repr() == expected.extra_repr()

@@ -8,6 +8,7 @@ it, but the result is always a new tensor. All but GLU keep their input's shape.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -133,14 +134,33 @@ class Hardtanh(Module):
         The clipping range, -1 and 1 by default; ``max_val`` must exceed ``min_val``.
     inplace : bool
         Accepted for PyTorch's signature; the result is always a new tensor.
+    min_value, max_value : float, optional
+        PyTorch's deprecated names of ``min_val`` and ``max_val`` (they warn).
 
     Shapes
     ------
     input any shape → output the same shape.
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
         super().__init__()
+        # PyTorch's old keyword names still work, with its FutureWarning.
+        for name, value in (("min_value", min_value), ("max_value", max_value)):
+            if value is not None:
+                warnings.warn(
+                    f"keyword argument `{name}` is deprecated and renamed to `{name[:3]}_val`",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
         if not max_val > min_val:
             raise ValueError(
                 f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
