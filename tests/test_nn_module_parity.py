@@ -225,3 +225,76 @@ def test_bilinear_matches_torch() -> None:
     for mine, torchs in [(a, ta), (b, tb), (ours.weight, theirs.weight), (ours.bias, theirs.bias)]:
         np.testing.assert_allclose(mine.grad.data, torchs.grad.numpy(), rtol=1e-10, atol=1e-12)
     assert repr(ours).splitlines()[0] == repr(theirs)
+
+
+def parameters_of(fn: Callable[..., object]) -> list[tuple[str, object]]:
+    import inspect
+
+    return [
+        (p.name, p.default)
+        for p in inspect.signature(fn).parameters.values()
+        if p.name != "self" and p.kind is not p.VAR_KEYWORD
+    ]
+
+
+SAME_SIGNATURES = [
+    *(
+        (getattr(nn.init, name), getattr(tnn.init, name))
+        for name in (
+            "uniform_",
+            "normal_",
+            "trunc_normal_",
+            "constant_",
+            "ones_",
+            "zeros_",
+            "eye_",
+            "dirac_",
+            "xavier_uniform_",
+            "xavier_normal_",
+            "kaiming_uniform_",
+            "kaiming_normal_",
+            "orthogonal_",
+            "sparse_",
+            "calculate_gain",
+        )
+    ),
+    *(
+        (getattr(nn.utils, name), getattr(tnn.utils, name))
+        for name in (
+            "clip_grad_norm_",
+            "clip_grad_norm",
+            "clip_grad_value_",
+            "get_total_norm",
+            "clip_grads_with_norm_",
+            "parameters_to_vector",
+            "vector_to_parameters",
+        )
+    ),
+    *(
+        (getattr(nn.Module, name), getattr(tnn.Module, name))
+        for name in (
+            "named_modules",
+            "named_parameters",
+            "named_buffers",
+            "register_buffer",
+            "get_submodule",
+            "requires_grad_",
+            "zero_grad",
+            "load_state_dict",
+            "register_forward_pre_hook",
+            "register_forward_hook",
+            "train",
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), SAME_SIGNATURES, ids=lambda f: f.__qualname__)
+def test_signatures_match_torch(ours: Callable[..., object], theirs: Callable[..., object]) -> None:
+    assert parameters_of(ours) == parameters_of(theirs)
+
+
+def test_layer_constructors_take_torchs_positional_order() -> None:
+    for ours, theirs in [(nn.Linear, tnn.Linear), (nn.Bilinear, tnn.Bilinear)]:
+        mine = [name for name, _ in parameters_of(ours.__init__) if name != "generator"]
+        assert mine == [name for name, _ in parameters_of(theirs.__init__)]
