@@ -95,6 +95,17 @@ from chainrule.ops.loss import (
     mse_loss,
     nll_loss,
 )
+from chainrule.ops.loss_margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from chainrule.ops.loss_regression import (
     gaussian_nll_loss,
     kl_div,
