@@ -278,3 +278,140 @@ class NLLLoss(Loss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
         )
+
+
+class SmoothL1Loss(Loss):
+    """Smooth L1 loss: ½d²/β where |d| < β, else |d| − ½β, with d = x − t (L1 when β = 0).
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated spellings of ``reduction`` (see :class:`Loss`).
+    reduction : {'mean', 'sum', 'none'}
+    beta : float
+        Where the loss turns from quadratic to linear (≥ 0); 1.0 by default.
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        beta: float = 1.0,
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced smooth L1 loss."""
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(Loss):
+    """Kullback–Leibler divergence t·(log t − x) of targets t from log-probabilities x.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated spellings of ``reduction`` (see :class:`Loss`).
+    reduction : {'mean', 'batchmean', 'sum', 'none'}
+        ``'batchmean'`` (sum / batch size) is the divergence's definition; ``'mean'`` (the
+        default, kept for PyTorch compatibility) divides by the element count and warns.
+    log_target : bool
+        Whether the target holds log-probabilities too.
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> None:
+        allowed = ("mean", "batchmean", "sum", "none")
+        super().__init__(size_average, reduce, reduction, allowed=allowed)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The reduced divergence."""
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(Loss):
+    """Poisson negative log-likelihood: e^x − t·x (``log_input``), else x − t·log(x + eps).
+
+    Parameters
+    ----------
+    log_input : bool
+        Whether the input is the log of the rate (True by default).
+    full : bool
+        Add Stirling's approximation of log(t!) where t > 1.
+    size_average, reduce : bool, optional
+        Deprecated spellings of ``reduction`` (see :class:`Loss`).
+    eps : float
+        Keeps log(x + eps) finite at x = 0 when ``log_input`` is False; 1e-8 by default.
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input and target: any shape, the same → output: scalar, or that shape with ``'none'``.
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Any) -> Tensor:
+        """The reduced Poisson negative log-likelihood."""
+        return F.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(Loss):
+    """Gaussian negative log-likelihood ½(log v + (x − t)²/v), v = max(var, eps).
+
+    Parameters
+    ----------
+    full : bool
+        Add the constant ½log 2π.
+    eps : float
+        The variance's floor; 1e-6 by default.
+    reduction : {'mean', 'sum', 'none'}
+
+    Shapes
+    ------
+    input and target alike; var the input's shape, that shape without its last dim or with
+    one dim of size 1, or a number → output: scalar, or the input's shape with ``'none'``.
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
+        """The reduced Gaussian negative log-likelihood."""
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )
