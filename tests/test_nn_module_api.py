@@ -8,6 +8,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
+from chainrule.nn.parameter import Buffer
 
 
 def tied() -> nn.Sequential:
@@ -222,3 +223,35 @@ def test_a_clean_load_prints_as_pytorchs_does() -> None:
     assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
     partial = model.load_state_dict({}, strict=False)
     assert partial.missing_keys == ["weight", "bias"] and "missing_keys" in repr(partial)
+
+
+# ----- Buffer and Parameter() ----------------------------------------------------------------
+
+
+def test_assigning_a_buffer_registers_it_with_its_persistence() -> None:
+    class Stats(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scratch = Buffer(np.zeros(2), persistent=False)
+            self.total = Buffer(cr.ones(1))
+
+    stats = Stats()
+    assert list(stats.state_dict()) == ["total"]
+    assert [n for n, _ in stats.named_buffers()] == ["scratch", "total"]
+    assert type(stats.total) is cr.Tensor  # stored as a plain tensor, as in PyTorch
+    stats.total = cr.zeros(3)  # a plain tensor assigned to a buffer name replaces it
+    assert stats.get_buffer("total").shape == (3,)
+
+
+def test_a_buffer_assigned_before_init_explains_the_missing_super_call() -> None:
+    class Forgetful(nn.Module):
+        def __init__(self) -> None:
+            self.b = Buffer(np.zeros(1))
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        Forgetful()
+
+
+def test_parameter_without_data_is_empty_as_in_pytorch() -> None:
+    p = nn.Parameter()
+    assert p.shape == (0,) and p.dtype == np.float32 and p.requires_grad

@@ -13,6 +13,7 @@ import numpy as np
 
 from chainrule import devices
 from chainrule._tensor import Tensor
+from chainrule.nn.parameter import Buffer
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -60,6 +61,8 @@ def convert(
 
 def as_buffer(name: str, value: Any) -> Tensor | None:
     """``value`` as a buffer: a Tensor (an ndarray used without a copy unless read-only)."""
+    if isinstance(value, Buffer):
+        return Tensor(value.data)  # a plain Tensor sharing the values, as PyTorch stores it
     if value is None or isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, np.generic)):

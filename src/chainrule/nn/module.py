@@ -17,7 +17,7 @@ from chainrule import devices, dtypes
 from chainrule._tensor import Tensor
 from chainrule.nn import conversion, hooks, model_summary, printing, state_dict
 from chainrule.nn.hooks import RemovableHandle
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.nn.state_dict import IncompatibleKeys
 from chainrule.nn.state_dict import load_state_dict as _load_state_dict
 
@@ -106,15 +106,9 @@ class Module:
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Register state that is saved and converted with the module but not learned.
 
-        Parameters
-        ----------
-        name : str
-            The attribute name (``self.name`` then returns the buffer as a Tensor).
-        tensor : ndarray, Tensor or None
-            The values, used without a copy (a read-only array is copied). None reserves the
-            name, as for batch norm without running statistics.
-        persistent : bool
-            False keeps the buffer out of :meth:`state_dict`.
+        ``tensor`` (an ndarray or Tensor, used without a copy unless read-only; None reserves
+        the name) is then ``self.<name>``, a Tensor. ``persistent=False`` keeps it out of
+        :meth:`state_dict`.
         """
         self._check_name("buffer", name, self._buffers)
         self._buffers[name] = conversion.as_buffer(name, tensor)
@@ -135,7 +129,12 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params, modules = d.get("_parameters"), d.get("_modules")
-        if isinstance(value, Parameter):
+        if isinstance(value, Buffer):
+            if params is None:
+                self._check_name("buffer", name, {})
+            self._forget(name)
+            self.register_buffer(name, value, value.persistent)
+        elif isinstance(value, Parameter):
             if params is None:
                 self._check_name("parameter", name, {})
             self._forget(name)

@@ -22,10 +22,11 @@ class Parameter(Tensor):
 
     Parameters
     ----------
-    data : array_like or Tensor of any shape
-        The initial values. float32 and float64 arrays keep their dtype and are used without a
-        copy (as ``Tensor`` does; a read-only array is copied so that initializers and
-        ``load_state_dict`` can write into it). Python floats and lists of them become the
+    data : array_like or Tensor of any shape, optional
+        The initial values (an empty tensor of the default float dtype when omitted). float32
+        and float64 arrays keep their dtype and are used without a copy (as ``Tensor`` does; a
+        read-only array is copied so that initializers and ``load_state_dict`` can write into
+        it). Python floats and lists of them become the
         default float dtype (see :func:`chainrule.set_default_dtype`). A tensor gives its data,
         never its graph: the parameter is a new leaf.
     requires_grad : bool
@@ -44,7 +45,9 @@ class Parameter(Tensor):
     (True, dtype('float64'), (3, 2))
     """
 
-    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=dtypes.get_default_dtype())  # PyTorch's Parameter()
         if isinstance(data, Tensor):
             data = data.data
         array = dtypes.to_array(data)
@@ -59,3 +62,25 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A tensor that, assigned to a module attribute, registers itself as a buffer.
+
+    ``self.running = Buffer(values)`` is ``self.register_buffer("running", values)``; the
+    module then holds a plain Tensor (sharing the values), as in PyTorch.
+
+    Parameters
+    ----------
+    data : array_like or Tensor of any shape, optional
+        The values (an empty tensor of the default float dtype when omitted). NumPy arrays are
+        used without a copy, as ``Tensor`` uses them.
+    persistent : bool
+        False keeps the buffer out of ``state_dict()``.
+    """
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=dtypes.get_default_dtype())
+        super().__init__(data.data if isinstance(data, Tensor) else dtypes.to_array(data))
+        self.persistent = persistent
