@@ -336,3 +336,35 @@ def test_hardtanh_takes_pytorchs_deprecated_keywords_with_its_warning(torch) -> 
         layer = nn.Hardtanh(min_value=-2.0, max_value=3.0)
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
     assert layer.extra_repr() == expected.extra_repr()
+
+
+INPLACE = {
+    "relu_": (),
+    "leaky_relu_": (0.2,),
+    "elu_": (0.5,),
+    "celu_": (0.5,),
+    "selu_": (),
+    "hardtanh_": (-0.5, 0.75),
+    "threshold_": (0.1, -2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_functional_writes_into_its_input_and_backpropagates_as_torch(torch, name):
+    args = INPLACE[name]
+    x = 1.5 * _rng(name).standard_normal((3, 4))
+    a, at = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    b, bt = a * 1.0, at * 1.0
+    out, expected = getattr(F, name)(b, *args), getattr(torch.nn.functional, name)(bt, *args)
+    assert out is b and expected is bt
+    _close(b.data, bt, "values written in place")
+    b.sum().backward()
+    bt.sum().backward()
+    _close(a.grad.data, at.grad, "gradient through the in-place op")
+
+
+def test_inplace_functional_refuses_a_leaf_that_requires_grad() -> None:
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu_(cr.tensor([1.0], requires_grad=True))
+    x = cr.tensor([-1.0, 2.0])
+    assert F.rrelu_(x) is x and x.tolist() == pytest.approx([-(1 / 8 + 1 / 3) / 2, 2.0])

@@ -24,24 +24,32 @@ from chainrule.ops.activation import (
 )
 from chainrule.ops.activation_extra import (
     celu,
+    celu_,
+    elu_,
     glu,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
+    leaky_relu_,
     logsigmoid,
     mish,
     normalize,
     prelu,
     relu6,
+    relu_,
     rrelu,
+    rrelu_,
     selu,
+    selu_,
     silu,
     softmin,
     softshrink,
     softsign,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul, neg, pow, sub
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
+from chainrule.autograd.inplace import update
 from chainrule.ops._common import as_float, refuse_out
-from chainrule.ops.activation import leaky_relu, softmax, stable_sigmoid, tanh
+from chainrule.ops.activation import elu, leaky_relu, relu, softmax, stable_sigmoid, tanh
 from chainrule.ops.arithmetic import mul, neg, sub
 from chainrule.ops.pointwise import where
 from chainrule.ops.shape import reshape
@@ -305,6 +306,10 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return where(x.data > threshold, x, value)
 
 
+# The parameter of threshold_ that bears PyTorch's name hides the function.
+_threshold = threshold
+
+
 def _check_lambd(name: str, lambd: float) -> None:
     if not lambd >= 0:
         raise RuntimeError(f"{name}: lambda must be in range [0, inf), but found {lambd}")
@@ -380,3 +385,53 @@ def rrelu(
     slopes = rng.uniform(lower, upper, x.shape).astype(x.dtype)
     # As PyTorch, 0 counts as negative here: its gradient is the drawn slope.
     return mul(x, np.where(x.data <= 0, slopes, 1).astype(x.dtype))
+
+
+# ----- PyTorch's in-place functional forms: the out-of-place result written back -------------
+
+
+def relu_(input: Tensor) -> Tensor:
+    """:func:`relu` written into ``input`` in place (PyTorch's rules for leaves and views)."""
+    return update(as_tensor(input), relu)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """:func:`leaky_relu` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: leaky_relu(x, negative_slope))
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`elu` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: elu(x, alpha))
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`celu` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: celu(x, alpha))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """:func:`selu` written into ``input`` in place."""
+    return update(as_tensor(input), selu)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """:func:`hardtanh` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: hardtanh(x, min_val, max_val))
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """:func:`threshold` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: _threshold(x, threshold, value))
+
+
+def rrelu_(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    *,
+    generator: GeneratorLike = None,
+) -> Tensor:
+    """:func:`rrelu` written into ``input`` in place."""
+    return update(as_tensor(input), lambda x: rrelu(x, lower, upper, training, generator=generator))
