@@ -255,3 +255,14 @@ def test_a_buffer_assigned_before_init_explains_the_missing_super_call() -> None
 def test_parameter_without_data_is_empty_as_in_pytorch() -> None:
     p = nn.Parameter()
     assert p.shape == (0,) and p.dtype == np.float32 and p.requires_grad
+
+
+def test_a_module_pickled_without_the_hook_option_sets_still_takes_hooks() -> None:
+    layer = nn.Identity()
+    for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs"):
+        del layer.__dict__[name]
+    del layer.__dict__["_forward_hooks_always_call"]
+    calls = []
+    layer.register_forward_hook(lambda m, a, o: calls.append(o))
+    layer.register_forward_pre_hook(lambda m, a, kw: None, with_kwargs=True)
+    assert layer(4) == 4 and calls == [4]

@@ -58,7 +58,12 @@ def add_hook(
     if not callable(hook):
         raise TypeError(f"a {kind.replace('_', ' ')} hook must be callable; got {hook!r}")
     hooks = module.__dict__[f"_{kind}_hooks"]
-    sets = [module.__dict__[f"_{kind}_hooks_{name}"] for name, on in flags.items() if on]
+    # setdefault: a module pickled before these sets existed gets them on first use.
+    sets = [
+        module.__dict__.setdefault(f"_{kind}_hooks_{name}", set())
+        for name, on in flags.items()
+        if on
+    ]
     handle = RemovableHandle(hooks, *sets)
     for flagged in sets:
         flagged.add(handle.id)
@@ -83,7 +88,7 @@ def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         output = module.forward(*args, **kwargs)
     except Exception:
         for key, hook in list(d["_forward_hooks"].items()):
-            if key in d["_forward_hooks_always_call"]:
+            if key in d.get("_forward_hooks_always_call", ()):
                 _run_forward_hook(module, key, hook, args, kwargs, None)
         raise
     for key, hook in list(d["_forward_hooks"].items()):
@@ -100,7 +105,7 @@ def _run_pre_hooks(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     d = module.__dict__
     for key, hook in list(d["_forward_pre_hooks"].items()):  # list: a hook may remove itself
-        if key in d["_forward_pre_hooks_with_kwargs"]:
+        if key in d.get("_forward_pre_hooks_with_kwargs", ()):
             result = hook(module, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -119,7 +124,7 @@ def _run_pre_hooks(
 def _run_forward_hook(
     module: Any, key: int, hook: Callable[..., Any], args: Any, kwargs: Any, output: Any
 ) -> Any:
-    if key in module.__dict__["_forward_hooks_with_kwargs"]:
+    if key in module.__dict__.get("_forward_hooks_with_kwargs", ()):
         return hook(module, args, kwargs, output)
     return hook(module, args, output)
 
