@@ -39,7 +39,7 @@ def test_kernel_larger_than_padded_input():
     with pytest.raises(ValueError, match="spans 5 but the padded input is only 4"):
         nn.Conv2d(1, 1, 3, dilation=2)(zeros(1, 1, 4, 9))
     nn.Conv2d(1, 1, 5, padding=1)(zeros(1, 1, 3, 3))  # padded to 5: exactly one window
-    with pytest.raises(ValueError, match="MaxPool2d: kernel size"):
+    with pytest.raises(ValueError, match="MaxPool2d: .*output size is too small"):
         F.max_pool2d(zeros(1, 1, 2, 2), 3)
 
 
@@ -86,7 +86,7 @@ def test_functional_checks_weight_against_input_channels():
 
 
 def test_pool_padding_at_most_half_the_kernel():
-    with pytest.raises(ValueError, match="at most half the kernel size"):
+    with pytest.raises(ValueError, match="pad should be at most half of effective kernel size"):
         F.max_pool2d(zeros(1, 1, 6, 6), 2, padding=2)
     with pytest.raises(ValueError, match="padding must be a non-negative"):
         nn.AvgPool2d(2, padding=-1)(zeros(1, 1, 6, 6))
@@ -123,7 +123,7 @@ def test_float32_cnn_training_step_stays_float32():
 
 def test_ops_compute_in_float32_without_upcasting_the_gradient():
     """The ops' own backward returns float32 (the engine would cast back, hiding an upcast)."""
-    from chainrule.ops import conv
+    from chainrule.ops import conv, pooling
 
     rng = np.random.default_rng(0)
     x = rng.random((2, 3, 7, 6), dtype=np.float32)
@@ -142,22 +142,36 @@ def test_ops_compute_in_float32_without_upcasting_the_gradient():
     op.needs_input_grad = (True, True, True)
     assert out.dtype == np.float32
     assert all(gr.dtype == np.float32 for gr in op.backward(g))
+    geometry = {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1)}
+    result = pooling.max_windows(
+        x, dilation=(1, 1), spans=(1, 1), **{k: v for k, v in geometry.items() if k != "padding"}
+    )
     for pool, kwargs in (
-        (conv.MaxPool2d(), {"dilation": (1, 1)}),
-        (conv.AvgPool2d(), {}),
+        (pooling.MaxPool2d(), {"dilation": (1, 1), "result": result}),
+        (pooling.AvgPool2d(), {}),
     ):
-        y = pool.forward(x, kernel=(3, 3), stride=(2, 2), padding=(1, 1), **kwargs)
+        y = pool.forward(x, **geometry, **kwargs)
         assert y.dtype == np.float32
         assert pool.backward(np.ones_like(y))[0].dtype == np.float32
-    gp = conv.GlobalAvgPool2d()
+    gp = pooling.GlobalAvgPool2d()
     assert gp.forward(x).dtype == np.float32
     assert gp.backward(np.ones((2, 3, 1, 1), np.float32))[0].dtype == np.float32
 
 
-def test_integer_input_is_computed_in_the_default_float_dtype():
-    y = F.max_pool2d(cr.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
-    assert y.dtype == np.float32
+def test_max_pool_keeps_an_integer_dtype_as_pytorch():
+    x = cr.tensor(np.arange(16, dtype=np.int32).reshape(1, 1, 4, 4))
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert y.dtype == np.int32 and idx.dtype == np.int64
     np.testing.assert_array_equal(y.data[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(idx.data[0, 0], [[5, 7], [13, 15]])
+    y1 = F.max_pool1d(cr.tensor(np.array([[[3, -9, 4, 4, 0]]], dtype=np.int64)), 2, ceil_mode=True)
+    assert y1.dtype == np.int64 and y1.tolist() == [[[3, 4, 0]]]
+
+
+def test_integer_input_of_average_pooling_is_computed_in_the_default_float_dtype():
+    y = F.avg_pool2d(cr.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data[0, 0], [[2.5, 4.5], [10.5, 12.5]])
 
 
 def test_float64_input_meets_float32_layer_in_float32():

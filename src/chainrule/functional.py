@@ -122,6 +122,18 @@ from chainrule.ops.loss_regression import (
 )
 from chainrule.ops.norms import norm
 from chainrule.ops.pointwise import abs, clip, exp, log, maximum, minimum, sqrt, where
+from chainrule.ops.pooling import (
+    avg_pool1d,
+    max_pool1d,
+    max_pool2d_with_indices,
+)
+from chainrule.ops.pooling_adaptive import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from chainrule.ops.predicates import (
     bitwise_and,
     bitwise_not,

@@ -1,0 +1,325 @@
+"""Pooling over feature maps: max and average pooling (1-D and 2-D), adaptive pooling, unpooling.
+
+Layout is PyTorch's: ``(N, C, H, W)``, or ``(N, C, L)`` for the 1-D forms, which run the 2-D
+ops with H = 1. Window geometry (padding as ``(before, after)`` per axis, strided views and
+their adjoint) comes from :mod:`chainrule.ops.windows`. ``ceil_mode`` adds a partial window at
+the end when it still starts inside the input or its left padding (PyTorch's rule); the
+extra cells it reads count as −∞ for max and are left out of the mean.
+
+Adaptive pooling uses PyTorch's windows: output cell ``i`` of ``out`` along an axis of length
+``L`` covers ``[⌊i·L/out⌋, ⌈(i+1)·L/out⌉)``. Adaptive average pooling is two constant
+averaging matrices (one per axis) and adaptive max pooling a gather at the argmax, so both are
+compositions of differentiable ops; unpooling is a scatter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.function import Function
+from chainrule.ops._common import as_float
+from chainrule.ops.arithmetic import as_tensor
+from chainrule.ops.shape import squeeze, unsqueeze
+from chainrule.ops.windows import (
+    check_input,
+    crop,
+    ntuple,
+    offset_slices,
+    out_size,
+    pad_array,
+    spans_of,
+)
+
+Pair = tuple[int, int]
+
+
+def max_windows(x: np.ndarray, kernel: Pair, stride: Pair, spans: Any, dilation: Pair):
+    """The largest value of every window and its position in the window (row-major, the first
+    maximum on ties, NaN winning as in PyTorch): arrays ``(N, C, OH, OW)``."""
+    spans = spans_of(spans)
+    out_hw = tuple(
+        out_size(x.shape[2 + a], kernel[a], stride[a], *spans[a], dilation[a]) for a in (0, 1)
+    )
+    low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = pad_array(x, spans, low)
+    # A running maximum over the kh·kw offset slices: no copy of the windows. Only a strictly
+    # greater value takes over, so on ties the first maximum in row-major window order wins.
+    index_type = np.min_scalar_type(kernel[0] * kernel[1] - 1)
+    best = index = None
+    for i, j, where in offset_slices(kernel, out_hw, stride, dilation):
+        v = xp[where]
+        if best is None:
+            best, index = v.copy(), np.zeros(v.shape, dtype=index_type)
+            continue
+        better = v > best
+        np.maximum(best, v, out=best)  # np.where beats copyto(where=) here by 2-3×
+        index = np.where(better, index_type.type(i * kernel[1] + j), index)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        # PyTorch propagates NaN and routes the gradient to it: redo the indices exactly.
+        index[...] = 0
+        best = xp[next(offset_slices(kernel, out_hw, stride, dilation))[2]].copy()
+        for i, j, where in offset_slices(kernel, out_hw, stride, dilation):
+            v = xp[where]
+            better = (v > best) | (v != v)
+            best = np.where(better, v, best)
+            index = np.where(better, index_type.type(i * kernel[1] + j), index)
+    return best, index
+
+
+def flat_indices(index, shape, kernel, stride, spans, dilation) -> np.ndarray:
+    """Window positions as PyTorch's indices: ``row·W + col`` in the unpadded input."""
+    oh, ow = index.shape[2:]
+    i, j = np.divmod(index.astype(np.int64), kernel[1])
+    rows = np.arange(oh)[:, None] * stride[0] + i * dilation[0] - spans[0][0]
+    cols = np.arange(ow)[None, :] * stride[1] + j * dilation[1] - spans[1][0]
+    return rows * shape[3] + cols
+
+
+class MaxPool2d(Function):
+    """y = max over each window:  dy/dxⱼ = 1 for the window's first maximal xⱼ, else 0."""
+
+    def forward(self, x, *, result, kernel, stride, padding, dilation):
+        best, self.index = result
+        self.kernel, self.out_hw = kernel, best.shape[2:]
+        self.stride, self.spans, self.dilation = stride, spans_of(padding), dilation
+        self.xp_shape = (*x.shape[:2], *(x.shape[2 + a] + sum(self.spans[a]) for a in (0, 1)))
+        return best
+
+    def backward(self, grad):
+        gp = np.zeros(self.xp_shape, dtype=grad.dtype)
+        kw = self.kernel[1]
+        spans = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel)]
+        disjoint = all(s >= span for s, span in zip(self.stride, spans))
+        for i, j, where in offset_slices(self.kernel, self.out_hw, self.stride, self.dilation):
+            routed = grad * (self.index == i * kw + j)  # float × bool keeps grad's dtype
+            if disjoint:  # each input element is in one window: write instead of read-add-write
+                gp[where] = routed
+            else:
+                gp[where] += routed
+        return (crop(gp, self.spans),)
+
+
+class AvgPool2d(Function):
+    """y = (1/dᵧₓ) Σ_window x:  dy/dxⱼ = 1/dᵧₓ for every xⱼ in the window (dᵧₓ: the divisor)."""
+
+    def forward(self, x, kernel, stride, padding, divisor=None):
+        spans = spans_of(padding)
+        out_hw = tuple(out_size(x.shape[2 + a], kernel[a], stride[a], *spans[a], 1) for a in (0, 1))
+        xp = pad_array(x, spans)
+        out = np.zeros((*x.shape[:2], *out_hw), dtype=x.dtype)
+        for _, _, where in offset_slices(kernel, out_hw, stride, (1, 1)):
+            out += xp[where]
+        self.divisor = kernel[0] * kernel[1] if divisor is None else divisor.astype(x.dtype)
+        out /= self.divisor
+        self.xp_shape, self.kernel, self.out_hw = xp.shape, kernel, out_hw
+        self.stride, self.spans = stride, spans
+        return out
+
+    def backward(self, grad):
+        g = grad / self.divisor
+        gp = np.zeros(self.xp_shape, dtype=grad.dtype)
+        for _, _, where in offset_slices(self.kernel, self.out_hw, self.stride, (1, 1)):
+            gp[where] += g
+        return (crop(gp, self.spans),)
+
+
+class GlobalAvgPool2d(Function):
+    """y = (1/(H·W)) Σ_{h,w} x:  dy/dx_{hw} = 1/(H·W)."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.mean(axis=(2, 3), keepdims=True)
+
+    def backward(self, grad):
+        out = np.empty(self.shape, dtype=grad.dtype)
+        out[...] = grad / (self.shape[2] * self.shape[3])
+        return (out,)
+
+
+# ----- argument checking --------------------------------------------------------------------
+
+
+def _ceil_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output length; ``ceil_mode`` keeps a last window only if it starts
+    inside the input or its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, dims=2):
+    """Checked ``(kernel, stride, spans, dilation, padding)`` of a pooling call on ``x``
+    ``(N, C, H, W)``; ``spans`` adds on the right what ``ceil_mode``'s last window reads."""
+    kernel = ntuple(op, "kernel_size", kernel_size, 1, dims)
+    st = kernel if stride is None or stride == () else ntuple(op, "stride", stride, 1, dims)
+    pad = ntuple(op, "padding", padding, 0, dims)
+    dil = ntuple(op, "dilation", dilation, 1, dims)
+    if dims == 1:
+        kernel, st, pad, dil = (1, *kernel), (1, *st), (0, *pad), (1, *dil)
+    for k, p, d in zip(kernel, pad, dil):
+        if 2 * p > d * (k - 1) + 1:
+            raise ValueError(
+                f"{op}: pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    spans = []
+    for a in (0, 1):
+        size = x.shape[2 + a]
+        out = _ceil_out(size, kernel[a], st[a], pad[a], dil[a], ceil_mode)
+        if out < 1:
+            raise ValueError(
+                f"{op}: given input size {tuple(x.shape[2:])}, the calculated output size "
+                f"along spatial axis {a} is {out}: output size is too small (kernel "
+                f"{kernel[a]}, dilation {dil[a]}, padding {pad[a]})"
+            )
+        need = (out - 1) * st[a] + dil[a] * (kernel[a] - 1) + 1 - size - pad[a]
+        spans.append((pad[a], max(need, 0)))
+    return kernel, st, tuple(spans), dil, pad
+
+
+def _as_2d(op: str, input: Any, dims: int, floating: bool = True) -> Tensor:
+    x = as_float(input) if floating else as_tensor(input)
+    check_input(op, x, dims)
+    return unsqueeze(x, 2) if dims == 1 else x
+
+
+def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, dims):
+    x = as_tensor(input)
+    x = _as_2d(op, x, dims, floating=x.data.dtype.kind not in "iu")
+    kernel, st, spans, dil, _ = pool_geometry(
+        op, x, kernel_size, stride, padding, dilation, ceil_mode, dims
+    )
+    result = max_windows(x.data, kernel, st, spans, dil)
+    out = MaxPool2d.apply(x, result=result, kernel=kernel, stride=st, padding=spans, dilation=dil)
+    idx = flat_indices(result[1], x.shape, kernel, st, spans, dil)
+    if dims == 1:
+        return squeeze(out, 2), Tensor._wrap(idx[:, :, 0])
+    return out, Tensor._wrap(idx)
+
+
+# ----- public functions ---------------------------------------------------------------------
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: int | Pair,
+    stride: int | Pair | None = None,
+    padding: int | Pair = 0,
+    dilation: int | Pair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Largest value of each window, PyTorch's ``max_pool2d`` (padding counts as −∞).
+
+    Shapes: ``(N, C, H, W)`` -> ``(N, C, OH, OW)``, ``OH = ⌊(H + 2·ph − dh·(kh − 1) − 1)/sh⌋
+    + 1`` (⌈·⌉ with ``ceil_mode``); ``stride`` defaults to ``kernel_size``. Integer inputs stay
+    integer (without gradients). The gradient goes to one element per window: the first maximum
+    in row-major order on ties, as PyTorch does. With ``return_indices`` also the int64 indices
+    ``row·W + col`` of the maxima, as :func:`max_unpool2d` takes them.
+    """
+    if not return_indices:
+        x = as_tensor(input)
+        x = _as_2d("MaxPool2d", x, 2, floating=x.data.dtype.kind not in "iu")
+        kernel, st, spans, dil, _ = pool_geometry(
+            "MaxPool2d", x, kernel_size, stride, padding, dilation, ceil_mode
+        )
+        result = max_windows(x.data, kernel, st, spans, dil)
+        return MaxPool2d.apply(
+            x, result=result, kernel=kernel, stride=st, padding=spans, dilation=dil
+        )
+    return _max_pool("MaxPool2d", input, kernel_size, stride, padding, dilation, ceil_mode, 2)
+
+
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: int | Pair,
+    stride: int | Pair | None = None,
+    padding: int | Pair = 0,
+    dilation: int | Pair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d` returning ``(values, indices)``, both ``(N, C, OH, OW)``."""
+    return _max_pool("MaxPool2d", input, kernel_size, stride, padding, dilation, ceil_mode, 2)
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """:func:`max_pool2d` over ``(N, C, L)`` -> ``(N, C, OL)``; indices are positions in L."""
+    out, idx = _max_pool("MaxPool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
+    return (out, idx) if return_indices else out
+
+
+def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, include_pad, divisor, dims):
+    x = _as_2d(op, input, dims)
+    kernel, st, spans, _, pad = pool_geometry(
+        op, x, kernel_size, stride, padding, 1, ceil_mode, dims
+    )
+    if divisor is not None and (
+        isinstance(divisor, bool) or not isinstance(divisor, (int, np.integer)) or divisor == 0
+    ):
+        raise ValueError(f"{op}: divisor must be not zero; got divisor_override={divisor!r}")
+    counts = []
+    for a in (0, 1):
+        size, k, s, p = x.shape[2 + a], kernel[a], st[a], pad[a]
+        n_out = out_size(size, k, s, *spans[a], 1)
+        start = np.arange(n_out) * s - p
+        end = np.minimum(start + k, size + p)  # cells past the right padding never count
+        if not include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    if divisor is not None:
+        div = np.full((1, 1), float(divisor))
+    elif include_pad and not ceil_mode:
+        div = None  # every window is whole: one scalar divisor, as the plain form
+    else:
+        div = np.outer(counts[0], counts[1]).astype(np.float64)
+    out = AvgPool2d.apply(x, kernel=kernel, stride=st, padding=spans, divisor=div)
+    return squeeze(out, 2) if dims == 1 else out
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: int | Pair,
+    stride: int | Pair | None = None,
+    padding: int | Pair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Mean of each window, PyTorch's ``avg_pool2d``.
+
+    Shapes: ``(N, C, H, W)`` -> ``(N, C, OH, OW)``; ``stride`` defaults to ``kernel_size``.
+    The divisor is the window's cell count, zero padding included (``count_include_pad``,
+    the default) or not; ``divisor_override`` replaces it by one number.
+    """
+    return _avg_pool(
+        "AvgPool2d", input, kernel_size, stride, padding, ceil_mode,
+        count_include_pad, divisor_override, 2,
+    )  # fmt: skip
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """:func:`avg_pool2d` over ``(N, C, L)`` -> ``(N, C, OL)``."""
+    return _avg_pool(
+        "AvgPool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1
+    )

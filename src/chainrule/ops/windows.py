@@ -1,0 +1,120 @@
+"""Sliding windows over ``(N, C, H, W)`` arrays, shared by convolution and pooling.
+
+Padding is given per spatial axis as ``(before, after)``: PyTorch's ``padding='same'`` with an
+even kernel and pooling's ``ceil_mode`` both need more on one side than on the other.
+The forward passes view the padded input as its windows (``as_strided``, no copy); the backward
+passes undo that gathering by looping over the kernel offsets, one strided slice each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from chainrule._tensor import Tensor
+
+Pair = tuple[int, int]
+Spans = tuple[Pair, Pair]
+
+
+def spans_of(padding: Any) -> Spans:
+    """``(ph, pw)`` (symmetric) or ``((top, bottom), (left, right))`` as the second form."""
+    return tuple((p, p) if isinstance(p, (int, np.integer)) else tuple(p) for p in padding)
+
+
+def pad_array(x: np.ndarray, spans: Spans, value: Any = 0) -> np.ndarray:
+    """``x`` ``(N, C, H, W)`` with ``value`` added around its last two axes."""
+    (top, bottom), (left, right) = spans
+    if top == bottom == left == right == 0:
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[:, :, top : top + h, left : left + w] = x
+    return out
+
+
+def crop(gp: np.ndarray, spans: Spans) -> np.ndarray:
+    """Undo :func:`pad_array`: the interior of the padded ``gp``."""
+    (top, bottom), (left, right) = spans
+    return gp[:, :, top : gp.shape[2] - bottom, left : gp.shape[3] - right]
+
+
+def out_size(size: int, k: int, stride: int, before: int, after: int, dilation: int) -> int:
+    """Windows along one axis: ``⌊(size + before + after − d·(k − 1) − 1)/s⌋ + 1``."""
+    return (size + before + after - dilation * (k - 1) - 1) // stride + 1
+
+
+def windows(xp: np.ndarray, kernel: Pair, out: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """Read-only view ``(N, C, kh, kw, OH, OW)``: ``[n, c, i, j, y, x] = xp[n, c, y·sh + i·dh,
+    x·sw + j·dw]``. Kernel axes come before output axes so that reshaping to columns
+    ``(N, C·kh·kw, OH·OW)`` lines up with a weight's ``(out, C·kh·kw)`` layout."""
+    s0, s1, s2, s3 = xp.strides
+    shape = (xp.shape[0], xp.shape[1], *kernel, *out)
+    strides = (s0, s1, s2 * dilation[0], s3 * dilation[1], s2 * stride[0], s3 * stride[1])
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def offset_slices(
+    kernel: Pair, out: Pair, stride: Pair, dilation: Pair
+) -> Iterator[tuple[int, int, tuple[slice, ...]]]:
+    """For each kernel offset (i, j): the strided slice of the padded input it touches."""
+    for i in range(kernel[0]):
+        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out[0] - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (out[1] - 1) + 1, stride[1])
+            yield i, j, (slice(None), slice(None), rows, cols)
+
+
+def col2im(
+    cols: np.ndarray, padded_shape: tuple[int, ...], stride: Pair, dilation: Pair
+) -> np.ndarray:
+    """The adjoint of :func:`windows`: ``cols`` ``(N, C, kh, kw, OH, OW)`` added back into a
+    zero array of ``padded_shape``, one vectorized addition per kernel offset."""
+    kernel, out = cols.shape[2:4], cols.shape[4:]
+    gp = np.zeros(padded_shape, dtype=cols.dtype)
+    for i, j, where in offset_slices(kernel, out, stride, dilation):
+        gp[where] += cols[:, :, i, j]
+    return gp
+
+
+# ----- argument checking --------------------------------------------------------------------
+
+
+def ntuple(op: str, name: str, value: Any, minimum: int, dims: int = 2) -> tuple[int, ...]:
+    """``value`` (an int or a tuple of ``dims`` ints) as a tuple, each at least ``minimum``."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+    ok = len(values) == dims and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
+        for v in values
+    )
+    if not ok:
+        bound = "positive" if minimum > 0 else "non-negative"
+        raise ValueError(
+            f"{op}: {name} must be a {bound} integer or a tuple of {dims}; got {value!r}"
+        )
+    return tuple(int(v) for v in values)
+
+
+def check_input(op: str, x: Tensor, dims: int) -> None:
+    """Refuse an input that is not ``(N, C, H, W)`` (``(N, C, L)`` when ``dims`` is 1)."""
+    spatial = ("H", "W") if dims == 2 else ("L",)
+    if x.ndim != dims + 2:
+        raise ValueError(
+            f"{op}: expected input of shape (N, C, {', '.join(spatial)}); got shape {x.shape}"
+        )
+
+
+def check_fits(op: str, x: Tensor, kernel: Any, spans: Any, dilation: Any) -> None:
+    """Refuse a kernel that does not fit inside the padded input at least once."""
+    for a, size in enumerate(x.shape[2:]):
+        span = dilation[a] * (kernel[a] - 1) + 1
+        padded = size + sum(spans[a])
+        if span > padded:
+            raise ValueError(
+                f"{op}: kernel size {tuple(kernel)} (dilation {tuple(dilation)}) spans {span} "
+                f"but the padded input is only {padded} along spatial axis {a} "
+                f"(input {x.shape}, padding {tuple(spans)})"
+            )
