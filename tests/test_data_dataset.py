@@ -50,7 +50,7 @@ def test_tensor_dataset_converts_lists_following_chainrules_dtype_rules():
 
 
 def test_tensor_dataset_refuses_arrays_of_different_lengths_naming_the_lengths():
-    with pytest.raises(ValueError, match="same length.*4, 3"):
+    with pytest.raises(ValueError, match="Size mismatch between tensors.*same length.*4, 3"):
         TensorDataset(np.zeros((4, 2)), np.zeros(3))
 
 
@@ -149,12 +149,17 @@ def test_random_split_with_counts_partitions_the_dataset():
         (10, [0.8, 0.2], [8, 2]),
         (10, [0.33, 0.33, 0.34], [4, 3, 3]),  # floors 3+3+3, the one left over goes first
         (7, [0.5, 0.5], [4, 3]),
-        (3, [0.25, 0.25, 0.25, 0.25], [1, 1, 1, 0]),
     ],
 )
 def test_random_split_with_fractions_floors_then_deals_out_the_remainder(n, fractions, expected):
     parts = random_split(make_dataset(n), fractions, generator=0)
     assert [len(p) for p in parts] == expected
+
+
+def test_a_fraction_giving_an_empty_split_warns_as_pytorch():
+    with pytest.warns(UserWarning, match="Length of split at index 3 is 0"):
+        parts = random_split(make_dataset(3), [0.25, 0.25, 0.25, 0.25], generator=0)
+    assert [len(p) for p in parts] == [1, 1, 1, 0]
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,18 @@ MNIST downloader; the only code here that uses the network).
 
 from types import ModuleType as _ModuleType
 
+from chainrule.data.collate import default_collate, default_convert
 from chainrule.data.dataloader import DataLoader
-from chainrule.data.dataset import Dataset, Subset, TensorDataset, random_split
+from chainrule.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from chainrule.data.datasets import blobs, circles, digits, moons, sine, spirals, xor
 from chainrule.data.download import (
     DEFAULT_BASE_URL,
@@ -28,6 +38,15 @@ from chainrule.data.download import (
 )
 from chainrule.data.idx import IDXFormatError, parse_idx, read_idx
 from chainrule.data.mnist_files import mnist, mnist_5k, mnist_csv
+from chainrule.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from chainrule.data.worker import get_worker_info
 
 # Every public name imported above (not the submodules that imports bind, except the public
 # ones), so that a new family needs only its import line.

@@ -1,14 +1,19 @@
 """Datasets: anything indexable with a length, plus in-memory arrays and views into them.
 
-A dataset maps an index ``0 <= i < len(dataset)`` to one sample. :class:`TensorDataset` holds
-whole arrays in memory (sample ``i`` is row ``i`` of each), :class:`Subset` is a view of some
-rows of another dataset, and :func:`random_split` cuts a dataset into disjoint random subsets.
+A map-style dataset maps an index ``0 <= i < len(dataset)`` to one sample; an
+:class:`IterableDataset` is a stream of samples. :class:`TensorDataset` holds whole arrays in
+memory (sample ``i`` is row ``i`` of each), :class:`Subset` is a view of some rows of another
+dataset, :class:`ConcatDataset` (``a + b``) and :class:`ChainDataset` put datasets end to end,
+:class:`StackDataset` zips datasets of one length, and :func:`random_split` cuts a dataset into
+disjoint random subsets.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -19,11 +24,20 @@ from chainrule._tensor import Tensor
 from chainrule.random import GeneratorLike, resolve_generator
 
 
+class SizeMismatchError(ValueError, AssertionError):
+    """Datasets or arrays that must share a length do not.
+
+    Both a ``ValueError`` (chainrule's type for bad arguments) and an ``AssertionError`` (what
+    PyTorch raises here), so either ``except`` catches it.
+    """
+
+
 class Dataset:
     """Base class: a sized collection of samples.
 
     Subclasses implement ``__getitem__(i)`` for ``0 <= i < len(self)``, returning one sample
-    (usually a tuple such as ``(x, y)``), and ``__len__``.
+    (usually a tuple such as ``(x, y)``), and ``__len__``. ``a + b`` is
+    ``ConcatDataset([a, b])``.
     """
 
     def __getitem__(self, index: int) -> Any:
@@ -31,6 +45,23 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class: a stream of samples, read by iterating (``__iter__``), not by index.
+
+    A DataLoader over one takes no ``sampler``, ``batch_sampler`` or ``shuffle`` (the stream
+    fixes the order) and batches consecutive samples. ``a + b`` is ``ChainDataset([a, b])``.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -65,9 +96,9 @@ class TensorDataset(Dataset):
             converted.append(array)
         lengths = [len(a) for a in converted]
         if len(set(lengths)) > 1:
-            raise ValueError(
-                "TensorDataset needs arrays of the same length along the first axis; "
-                f"got lengths {', '.join(map(str, lengths))}"
+            raise SizeMismatchError(
+                "Size mismatch between tensors: TensorDataset needs arrays of the same length "
+                f"along the first axis; got lengths {', '.join(map(str, lengths))}"
             )
         self.arrays: tuple[np.ndarray, ...] = tuple(converted)
 
@@ -125,6 +156,106 @@ class Subset(Dataset):
         return f"Subset({self.dataset!r}, {len(self)} of {len(self.dataset)} samples)"
 
 
+class ConcatDataset(Dataset):
+    """Map-style datasets end to end: indices ``0..len(a) - 1`` are ``a``'s, then ``b``'s, ….
+
+    Parameters
+    ----------
+    datasets : iterable of Dataset
+        At least one; no IterableDataset (use :class:`ChainDataset`).
+
+    Attributes
+    ----------
+    cumulative_sizes : list of int
+        ``cumulative_sizes[k]`` is the total length of the first ``k + 1`` datasets.
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes: list[int] = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if not isinstance(index, Integral) or isinstance(index, bool):
+            raise TypeError(f"dataset index must be an integer; got {type(index).__name__}")
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"index {index} is out of range for a dataset of length {n}")
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][index - start]
+
+    def __repr__(self) -> str:
+        return f"ConcatDataset({len(self.datasets)} datasets, {len(self)} samples)"
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another: all of the first's samples, then the second's, ….
+
+    Parameters
+    ----------
+    datasets : iterable of IterableDataset
+        Each must be an IterableDataset (checked when iterated, as PyTorch).
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)  # type: ignore[arg-type]
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample ``i`` gathers every dataset's sample ``i``.
+
+    Parameters
+    ----------
+    *args : Dataset
+        Samples are tuples ``(a[i], b[i], …)``.
+    **kwargs : Dataset
+        Samples are dicts ``{"name": d[i], …}``. Give positional or keyword datasets, not both.
+    """
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise SizeMismatchError("Size mismatch between datasets")
+        self.datasets: tuple[Dataset, ...] | dict[str, Dataset] = args or dict(kwargs)
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {name: d[index] for name, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
 def random_split(
     dataset: Any,
     lengths: Sequence[int] | Sequence[float],
@@ -139,13 +270,18 @@ def random_split(
         Either sample counts summing to ``n``, or fractions in ``[0, 1]`` summing to 1. As in
         PyTorch, fractions become ``floor(n * f)`` samples each and the ``n - sum`` samples left
         over are dealt out one at a time to the subsets in order.
-    generator : numpy.random.Generator, int seed or None
+    generator : chainrule.Generator, numpy.random.Generator, int seed or None
         Draws the permutation. ``None`` uses chainrule's global generator, so
         :func:`chainrule.manual_seed` makes the split reproducible.
 
     Returns
     -------
     list of Subset, one per entry of ``lengths``, together holding every sample exactly once.
+
+    Warns
+    -----
+    UserWarning
+        A fraction that gives a split of length 0 (PyTorch's warning).
     """
     n = len(dataset)
     counts = _split_counts(list(lengths), n)
@@ -183,6 +319,13 @@ def _split_counts(lengths: list[Any], n: int) -> list[int]:
     counts = [math.floor(n * f) for f in fractions]
     for i in range(n - sum(counts)):
         counts[i % len(counts)] += 1
+    for i, count in enumerate(counts):
+        if count == 0:  # as PyTorch: only fractions warn; a count of 0 is asked for explicitly
+            warnings.warn(
+                f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                UserWarning,
+                stacklevel=3,
+            )
     return counts
 
 
