@@ -266,3 +266,16 @@ def test_a_module_pickled_without_the_hook_option_sets_still_takes_hooks() -> No
     layer.register_forward_hook(lambda m, a, o: calls.append(o))
     layer.register_forward_pre_hook(lambda m, a, kw: None, with_kwargs=True)
     assert layer(4) == 4 and calls == [4]
+
+
+def test_backward_hooks_may_be_prepended_and_pre_hooks_checked() -> None:
+    layer, calls = nn.Linear(2, 1, dtype=np.float64), []
+    layer.register_full_backward_hook(lambda m, gi, go: calls.append("late"))
+    layer.register_full_backward_hook(lambda m, gi, go: calls.append("early"), prepend=True)
+    handle = layer.register_full_backward_pre_hook(lambda m, go: (go[0], go[0]))
+    x = cr.tensor(np.ones((1, 2)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="invalid number of grad_output, got 2, but expected 1"):
+        layer(x).sum().backward()
+    handle.remove()
+    layer(x).sum().backward()
+    assert calls == ["early", "late"]

@@ -298,3 +298,25 @@ def test_layer_constructors_take_torchs_positional_order() -> None:
     for ours, theirs in [(nn.Linear, tnn.Linear), (nn.Bilinear, tnn.Bilinear)]:
         mine = [name for name, _ in parameters_of(ours.__init__) if name != "generator"]
         assert mine == [name for name, _ in parameters_of(theirs.__init__)]
+
+
+def test_backward_pre_hook_replaces_grad_output_as_torchs_does() -> None:
+    def run(lib, make):
+        layer = lib.Linear(3, 2).double()
+        layer.load_state_dict(
+            {"weight": make(np.arange(6.0).reshape(2, 3)), "bias": make(np.zeros(2))}
+        )
+        seen = []
+        layer.register_full_backward_pre_hook(lambda m, grad_output: (grad_output[0] * 2,))
+        layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi[0], go[0])))
+        x = make(np.ones((4, 3))).requires_grad_(True)
+        layer(x).sum().backward()
+        return [
+            np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
+            for t in (x.grad, layer.weight.grad, *seen[0])
+        ]
+
+    ours = run(nn, lambda a: cr.tensor(a))
+    theirs = run(tnn, torch.from_numpy)
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(mine, torchs)

@@ -57,7 +57,7 @@ def add_hook(
     """
     if not callable(hook):
         raise TypeError(f"a {kind.replace('_', ' ')} hook must be callable; got {hook!r}")
-    hooks = module.__dict__[f"_{kind}_hooks"]
+    hooks = module.__dict__.setdefault(f"_{kind}_hooks", {})
     # setdefault: a module pickled before these sets existed gets them on first use.
     sets = [
         module.__dict__.setdefault(f"_{kind}_hooks_{name}", set())
@@ -81,7 +81,8 @@ def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     forward raises (the exception then propagates)."""
     d = module.__dict__
     args, kwargs = _run_pre_hooks(module, args, kwargs)
-    call = BackwardHookCall(module, args) if d["_backward_hooks"] else None
+    wanted = d["_backward_hooks"] or d.get("_backward_pre_hooks")
+    call = BackwardHookCall(module, args) if wanted else None
     if call is not None:
         args = call.args
     try:
@@ -177,10 +178,23 @@ class BackwardHookCall:
         if isinstance(output, Tensor) and output.requires_grad:
             output.register_hook(self._on_output_grad)
 
-    def _on_output_grad(self, grad: Tensor) -> None:
+    def _on_output_grad(self, grad: Tensor) -> Tensor:
+        # Backward pre-hooks see the output's gradient first and may replace it: the
+        # replacement is what flows on into the module (a tensor hook's return value).
+        for hook in list(self.module.__dict__.get("_backward_pre_hooks", {}).values()):
+            result = hook(self.module, (grad,))
+            if result is not None:
+                result = result if isinstance(result, tuple) else (result,)
+                if len(result) != 1:
+                    raise RuntimeError(
+                        "backward pre hook returned an invalid number of grad_output, got "
+                        f"{len(result)}, but expected 1"
+                    )
+                grad = result[0]
         self.grad_output = (grad,)
         if not self.pending:
             self._fire()
+        return grad
 
     def _on_input_grad(self, index: int, grad: Tensor) -> None:
         self.grad_input[index] = grad

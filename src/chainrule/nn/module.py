@@ -67,6 +67,7 @@ class Module:
         set_(self, "_forward_hooks_with_kwargs", set())
         set_(self, "_forward_hooks_always_call", set())
         set_(self, "_backward_hooks", {})
+        set_(self, "_backward_pre_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; every subclass defines it."""
@@ -75,8 +76,10 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
-            return self.forward(*args, **kwargs)
+        d = self.__dict__  # .get: a module pickled before backward pre-hooks existed
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]):
+            if not d.get("_backward_pre_hooks"):
+                return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)
 
     # ----- registration ---------------------------------------------------------------------
@@ -338,13 +341,11 @@ class Module:
 
     # ----- dtype and device -----------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: convert every
-        floating-point parameter, gradient and buffer to ``dtype``, in place; returns self.
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: give every float
+        parameter, gradient and buffer ``dtype`` (float32 or float64) in place; returns self.
 
-        The Parameter and buffer objects are kept (an optimizer holding them still works), as in
-        PyTorch; their ``.data`` is replaced. Integer buffers (batch norm's
-        ``num_batches_tracked``) are left alone. ``dtype`` is float32 or float64; the device may
-        only be the CPU. ``non_blocking`` and ``memory_format`` mean nothing on the CPU.
+        The objects are kept (an optimizer holding them still works), as in PyTorch; integer
+        buffers are left alone. The device may only be the CPU.
         """
         dtype = conversion.target_dtype(args, kwargs)
         return self if dtype is None else self._convert(dtype, "to")
@@ -412,17 +413,14 @@ class Module:
     ) -> IncompatibleKeys:
         """Copy values into the existing parameters and buffers, in place.
 
-        Everything is checked before anything is copied: if any entry is missing, unexpected,
-        of the wrong shape, or not an array of the model's dtype, one ``RuntimeError``
-        (``Error(s) in loading state_dict for <Module>:``) lists every problem, one a line, and
-        the model is unchanged.
+        Everything is checked first: one ``RuntimeError`` (``Error(s) in loading state_dict
+        for <Module>:``) lists every missing, unexpected or mismatched entry, and nothing moves.
 
         Parameters
         ----------
         state_dict : mapping of str to ndarray
-            As returned by :meth:`state_dict` (Tensors are accepted too). Values must have the
-            model's shapes and dtypes exactly: convert the model (``.double()``) or the arrays
-            rather than relying on a silent cast.
+            As :meth:`state_dict` gives (Tensors too), with the model's shapes and dtypes
+            exactly: convert the model (``.double()``) or the arrays, no silent cast.
         strict : bool
             With False, missing and unexpected names are allowed (and returned); wrong shapes
             and dtypes still raise.
@@ -435,7 +433,7 @@ class Module:
         IncompatibleKeys
             ``(missing_keys, unexpected_keys)``, both empty after a strict load.
         """
-        # The argument is called state_dict, as in PyTorch, hiding the helper module's name.
+        # The argument is PyTorch's name, state_dict, which hides the helper module's.
         return _load_state_dict(self, state_dict, strict, assign)
 
     # ----- hooks ----------------------------------------------------------------------------
@@ -443,11 +441,9 @@ class Module:
         self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
         """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with
-        ``with_kwargs``); ``prepend`` runs it before the hooks already registered.
-
-        The hook may return replacement positional arguments (a tuple, or a single value that
-        becomes a 1-tuple), or with ``with_kwargs`` a tuple ``(args, kwargs)``. Returns a handle
-        whose ``remove()`` unregisters the hook.
+        ``with_kwargs``); ``prepend`` runs it before the hooks already registered. It may return
+        new positional arguments (a tuple, or one value), or with ``with_kwargs`` a tuple
+        ``(args, kwargs)``. The handle's ``remove()`` unregisters it.
         """
         return hooks.add_hook(self, "forward_pre", hook, prepend, with_kwargs=with_kwargs)
 
@@ -460,23 +456,28 @@ class Module:
         always_call: bool = False,
     ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs,
-        output)`` with ``with_kwargs``); ``prepend`` runs it first.
-
-        The hook may return a replacement output. With ``always_call`` it also runs (with
-        output None) when forward raises. Returns a handle whose ``remove()`` unregisters it.
+        output)`` with ``with_kwargs``); ``prepend`` runs it first. It may return a replacement
+        output. With ``always_call`` it also runs (output None) when forward raises.
         """
         return hooks.add_hook(
             self, "forward", hook, prepend, with_kwargs=with_kwargs, always_call=always_call
         )
 
     def register_full_backward_hook(
-        self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], None]
+        self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` once backward has reached the inputs:
         tuples of Tensors, the gradient for each positional input (None where an input needs
         none) and for the output. The hook observes and must return None.
         """
-        return hooks.add_hook(self, "backward", hook, False)
+        return hooks.add_hook(self, "backward", hook, prepend)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the output's gradient arrives, before the
+        inputs' are computed; it may return a replacement ``grad_output`` (a 1-tuple)."""
+        return hooks.add_hook(self, "backward_pre", hook, prepend)
 
     # ----- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
