@@ -69,12 +69,12 @@ def default_convert(data: Any) -> Any:
     return data
 
 
-def default_collate(batch: list[Any]) -> Any:
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of ``b`` samples into one batch, recursing into their structure.
 
     Parameters
     ----------
-    batch : list of samples, length ``b``
+    batch : sequence of samples, length ``b``
         All with the same structure.
 
     Returns
@@ -83,8 +83,9 @@ def default_collate(batch: list[Any]) -> Any:
         Tensors, arrays of shape ``s`` → a Tensor of shape ``(b, *s)``, dtype kept. Python
         floats → float64 of shape ``(b,)``, ints → int64 (a float among them gives float32, as
         ``torch.tensor`` would), bools → bool; NumPy scalars keep their dtype. Strings → the
-        list itself. Dicts → a dict of collated values, namedtuples → the same namedtuple of
-        collated fields, tuples and lists → a list of collated fields.
+        sequence itself (so a field of tuples gives a tuple of strings). Dicts → a dict of
+        collated values, namedtuples → the same namedtuple of collated fields, tuples and lists
+        → a list of collated fields.
 
     Raises
     ------
@@ -115,13 +116,15 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(elem, Mapping):
         return _rebuild_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        # Fields are passed on as the tuples zip makes: strings come back as a tuple, as in
+        # PyTorch.
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, Sequence):
         return _collate_sequences(batch)
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
-def _stack(batch: list[Any]) -> Tensor:
+def _stack(batch: Sequence[Any]) -> Tensor:
     """Tensors or arrays of one shape, stacked along a new first axis (PyTorch's errors)."""
     arrays = []
     for value in batch:
@@ -140,7 +143,7 @@ def _stack(batch: list[Any]) -> Tensor:
     return Tensor._wrap(np.stack(arrays))
 
 
-def _collate_ints(batch: list[Any]) -> Tensor:
+def _collate_ints(batch: Sequence[Any]) -> Tensor:
     # torch.tensor's inference over the whole list: all ints give int64, a float makes it
     # float32 (the default float dtype).
     if all(isinstance(v, int) for v in batch):
@@ -148,11 +151,11 @@ def _collate_ints(batch: list[Any]) -> Tensor:
     return Tensor._wrap(np.asarray(batch, dtype=np.float32))
 
 
-def _collate_sequences(batch: list[Any]) -> Any:
+def _collate_sequences(batch: Sequence[Any]) -> Any:
     width = len(batch[0])
     if any(len(sample) != width for sample in batch):
         raise RuntimeError("each element in list of batch should be of equal size")
-    fields = [default_collate(list(field)) for field in zip(*batch)]
+    fields = [default_collate(field) for field in zip(*batch)]
     return fields if isinstance(batch[0], tuple) else _rebuild_sequence(batch[0], fields)
 
 

@@ -229,7 +229,10 @@ class DataLoader:
             yield self.collate_fn(batch)
 
     def __repr__(self) -> str:
-        size = len(self.dataset) if hasattr(self.dataset, "__len__") else "?"
+        try:
+            size: Any = len(self.dataset)
+        except TypeError:  # a stream without a length
+            size = "?"
         return (
             f"DataLoader({type(self.dataset).__name__} of {size}, "
             f"batch_size={self.batch_size}, drop_last={self.drop_last})"

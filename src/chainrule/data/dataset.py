@@ -24,8 +24,8 @@ from chainrule._tensor import Tensor
 from chainrule.random import GeneratorLike, resolve_generator
 
 
-class SizeMismatchError(ValueError, AssertionError):
-    """Datasets or arrays that must share a length do not.
+class DatasetError(ValueError, AssertionError):
+    """Datasets that cannot be built from these arguments (lengths that differ, no datasets).
 
     Both a ``ValueError`` (chainrule's type for bad arguments) and an ``AssertionError`` (what
     PyTorch raises here), so either ``except`` catches it.
@@ -60,6 +60,11 @@ class IterableDataset(Dataset):
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
+    def __len__(self) -> int:
+        # What len() says of an object without __len__: a stream's length is unknown unless
+        # a subclass says it.
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
@@ -69,7 +74,7 @@ class TensorDataset(Dataset):
 
     Parameters
     ----------
-    *arrays : ndarray or Tensor, each of shape ``(n, ...)``
+    *tensors : ndarray or Tensor, each of shape ``(n, ...)``
         All with the same first dimension ``n``. NumPy arrays and tensors are held without a
         copy (lists are converted, Python floats to the default float dtype), and every array
         keeps its dtype: float32 features stay float32, int64 labels stay int64.
@@ -82,7 +87,8 @@ class TensorDataset(Dataset):
     ((3,), (), 5)
     """
 
-    def __init__(self, *arrays: Any) -> None:
+    def __init__(self, *tensors: Any) -> None:
+        arrays = tensors
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
         converted = []
@@ -96,7 +102,7 @@ class TensorDataset(Dataset):
             converted.append(array)
         lengths = [len(a) for a in converted]
         if len(set(lengths)) > 1:
-            raise SizeMismatchError(
+            raise DatasetError(
                 "Size mismatch between tensors: TensorDataset needs arrays of the same length "
                 f"along the first axis; got lengths {', '.join(map(str, lengths))}"
             )
@@ -173,10 +179,10 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise DatasetError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
+                raise DatasetError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes: list[int] = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
@@ -215,7 +221,7 @@ class ChainDataset(IterableDataset):
     def __iter__(self) -> Iterator[Any]:
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
+                raise DatasetError("ChainDataset only supports IterableDataset")
             yield from d
 
     def __len__(self) -> int:
@@ -244,7 +250,7 @@ class StackDataset(Dataset):
             raise ValueError("At least one dataset should be passed")
         self._length = len(parts[0])
         if any(len(d) != self._length for d in parts):
-            raise SizeMismatchError("Size mismatch between datasets")
+            raise DatasetError("Size mismatch between datasets")
         self.datasets: tuple[Dataset, ...] | dict[str, Dataset] = args or dict(kwargs)
 
     def __getitem__(self, index: int) -> Any:
@@ -303,6 +309,7 @@ def _split_counts(lengths: list[Any], n: int) -> list[int]:
             raise ValueError(f"random_split lengths must be non-negative; got {counts}")
         if sum(counts) != n:
             raise ValueError(
+                "Sum of input lengths does not equal the length of the input dataset! "
                 f"random_split lengths {counts} sum to {sum(counts)}, but the dataset has "
                 f"{n} samples (give counts summing to {n}, or fractions summing to 1)"
             )
@@ -311,7 +318,11 @@ def _split_counts(lengths: list[Any], n: int) -> list[int]:
         raise TypeError(f"random_split lengths must be integers or fractions; got {lengths}")
     fractions = [float(x) for x in lengths]
     if any(not 0.0 <= f <= 1.0 for f in fractions):
-        raise ValueError(f"random_split fractions must lie in [0, 1]; got {fractions}")
+        bad = next(i for i, f in enumerate(fractions) if not 0.0 <= f <= 1.0)
+        raise ValueError(
+            f"Fraction at index {bad} is not between 0 and 1: random_split fractions must lie "
+            f"in [0, 1]; got {fractions}"
+        )
     if not math.isclose(sum(fractions), 1.0, rel_tol=0.0, abs_tol=1e-6):
         raise ValueError(
             f"random_split fractions must sum to 1; {fractions} sum to {sum(fractions)}"
