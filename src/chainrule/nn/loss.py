@@ -105,8 +105,8 @@ class HuberLoss(Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
-        if not delta > 0:
-            raise RuntimeError("huber_loss does not support non-positive values for delta.")
+        if not delta > 0:  # checked when built; the functional raises PyTorch's RuntimeError
+            raise ValueError(f"HuberLoss: delta must be > 0; got {delta}")
         self.delta = delta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
