@@ -8,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.data import Dataset, Subset, TensorDataset, random_split
+from chainrule.data import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 
 
 def make_dataset(n: int = 10) -> TensorDataset:
@@ -219,3 +228,72 @@ def test_random_split_refuses_a_generator_of_the_wrong_type():
         random_split(make_dataset(4), [2, 2], generator=np.random.RandomState(0))
     with pytest.raises(ValueError, match="non-negative"):
         random_split(make_dataset(4), [2, 2], generator=-1)
+
+
+# ----- ConcatDataset, ChainDataset, StackDataset, IterableDataset ------------------------------
+def test_concat_dataset_puts_datasets_end_to_end_with_cumulative_sizes():
+    cat = ConcatDataset([make_dataset(3), make_dataset(0), make_dataset(4)])
+    assert len(cat) == 7 and cat.cumulative_sizes == [3, 3, 7]
+    assert [cat[i][1].item() for i in range(7)] == [0, 1, 2, 0, 1, 2, 3]
+    assert cat[-1][1].item() == 3 and cat[-7][1].item() == 0
+
+
+def test_adding_datasets_concatenates_them():
+    both = make_dataset(2) + make_dataset(3)
+    assert isinstance(both, ConcatDataset) and len(both) == 5
+
+
+def test_concat_dataset_index_errors():
+    cat = ConcatDataset([make_dataset(3)])
+    with pytest.raises(ValueError, match="absolute value of index should not exceed"):
+        cat[-4]
+    with pytest.raises(IndexError, match="index 3 is out of range"):
+        cat[3]
+    with pytest.raises(AssertionError, match="should not be an empty iterable"):
+        ConcatDataset([])
+    with pytest.raises(ValueError, match="does not support IterableDataset"):
+        ConcatDataset([Count(2)])
+
+
+class Count(IterableDataset):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+
+def test_chain_dataset_iterates_its_streams_in_turn():
+    chain = Count(2) + Count(3)
+    assert isinstance(chain, ChainDataset) and list(chain) == [0, 1, 0, 1, 2]
+    with pytest.raises(TypeError, match="has no len"):
+        len(chain)
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):
+        list(ChainDataset([make_dataset(2)]))
+
+
+def test_stack_dataset_zips_datasets_as_tuples_or_dicts():
+    a, b = make_dataset(3), Subset(make_dataset(5), [4, 3, 2])
+    assert [s[1][1].item() for s in (StackDataset(a, b)[i] for i in range(3))] == [4, 3, 2]
+    named = StackDataset(x=a, y=b)
+    assert set(named[0]) == {"x", "y"} and len(named) == 3
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset(a, make_dataset(2))
+    with pytest.raises(ValueError, match="both types are given"):
+        StackDataset(a, y=b)
+    with pytest.raises(ValueError, match="At least one dataset"):
+        StackDataset()
+
+
+def test_tensor_dataset_size_mismatch_is_also_pytorchs_assertion_error():
+    with pytest.raises(AssertionError, match="Size mismatch between tensors"):
+        TensorDataset(np.zeros(2), np.zeros(3))
+
+
+def test_random_split_takes_a_chainrule_generator():
+    def split():
+        return [
+            _ids(p) for p in random_split(make_dataset(9), [4, 5], cr.Generator().manual_seed(2))
+        ]
+
+    assert split() == split()

@@ -286,3 +286,113 @@ def test_minibatch_training_on_blobs_learns_a_linear_classifier():
             b.data -= 0.1 * b.grad.data
     accuracy = (F.linear(cr.tensor(X), w, b).argmax(axis=1).numpy() == y).mean()
     assert accuracy > 0.95
+
+
+# ----- PyTorch's options ----------------------------------------------------------------------
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_the_fast_path_gives_the_batches_sample_by_sample_reading_gives(shuffle, drop_last):
+    ds = make_dataset("subset", 23)
+
+    class Plain(Dataset):  # the same samples, through the generic path
+        def __getitem__(self, i):
+            return ds[i]
+
+        def __len__(self):
+            return len(ds)
+
+    def epoch(dataset):
+        loader = DataLoader(dataset, 5, shuffle=shuffle, drop_last=drop_last, generator=3)
+        return [[t.numpy().tolist() for t in batch] for batch in loader]
+
+    fast, slow = epoch(ds), epoch(Plain())
+    assert fast == slow
+    batch = next(iter(DataLoader(ds, 5)))
+    assert isinstance(batch, list) and [t.dtype for t in batch] == [np.float32, np.int64]
+
+
+def test_num_workers_warns_and_gives_the_same_batches_in_the_same_order():
+    ds = make_dataset("rows", 11)
+    expected = epoch_ids(DataLoader(ds, 3, shuffle=True, generator=cr.Generator().manual_seed(1)))
+    with pytest.warns(UserWarning, match=r"num_workers=2\).*main process.*batches and their order"):
+        loader = DataLoader(
+            ds,
+            3,
+            shuffle=True,
+            num_workers=2,
+            generator=cr.Generator().manual_seed(1),
+            prefetch_factor=2,
+            persistent_workers=True,
+            worker_init_fn=lambda worker_id: None,
+            multiprocessing_context="spawn",
+            timeout=5,
+        )
+    assert epoch_ids(loader) == expected
+
+
+def test_pin_memory_is_accepted_as_a_no_op_on_the_cpu():
+    plain = epoch_ids(DataLoader(make_dataset("tensor", 5), 2))
+    assert epoch_ids(DataLoader(make_dataset("tensor", 5), 2, pin_memory=True)) == plain
+
+
+def test_batch_size_none_yields_each_sample_converted():
+    class Pairs(Dataset):
+        def __getitem__(self, i):
+            return np.full(2, i, np.float32), i
+
+        def __len__(self):
+            return 3
+
+    samples = list(DataLoader(Pairs(), batch_size=None))
+    assert len(samples) == len(DataLoader(Pairs(), batch_size=None)) == 3
+    x, i = samples[2]
+    assert isinstance(x, cr.Tensor) and x.shape == (2,) and i == 2
+
+
+def test_a_sampler_or_batch_sampler_chooses_the_indices():
+    ds = make_dataset("tensor", 10)
+    assert epoch_ids(DataLoader(ds, 2, sampler=[9, 8, 1])) == [[9, 8], [1]]
+    loader = DataLoader(ds, batch_sampler=[[3], [0, 1, 2]])
+    assert epoch_ids(loader) == [[3], [0, 1, 2]]
+    assert loader.batch_size is None and loader.drop_last is False and len(loader) == 2
+
+
+def test_a_custom_collate_fn_gets_the_list_of_samples():
+    loader = DataLoader(make_dataset("rows", 5), 2, collate_fn=lambda batch: [s[1] for s in batch])
+    assert [[int(i) for i in b] for b in loader] == [[0, 1], [2, 3], [4]]
+
+
+def test_getitems_reads_a_whole_batch_at_once_when_a_dataset_has_it():
+    class Batched(Rows):
+        def __getitems__(self, indices):
+            self.calls += 100
+            return [(cr.from_numpy(self.X[i]), np.int64(i)) for i in indices]
+
+    ds = Batched(6)
+    assert epoch_ids(DataLoader(ds, 4)) == [[0, 1, 2, 3], [4, 5]]
+    assert ds.calls == 200
+
+
+def test_iterable_datasets_are_batched_in_stream_order():
+    class Numbers(cr.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+    batches = [b.numpy().tolist() for b in DataLoader(Numbers(), batch_size=3)]
+    assert batches == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.numpy().tolist() for b in DataLoader(Numbers(), 3, drop_last=True)] == batches[:2]
+
+
+def test_loader_settings_cannot_change_after_it_is_built():
+    loader = DataLoader(make_dataset("tensor", 4), 2)
+    for name in ("batch_size", "sampler", "batch_sampler", "drop_last", "dataset"):
+        with pytest.raises(ValueError, match=f"{name} attribute should not be set after"):
+            setattr(loader, name, None)
+    loader.num_workers = 0  # other attributes may change, as in PyTorch
+
+
+def test_the_loaders_samplers_are_pytorchs_types():
+    loader = DataLoader(make_dataset("tensor", 4), 2, shuffle=True, generator=0)
+    assert isinstance(loader.sampler, cr.data.RandomSampler)
+    assert isinstance(loader.batch_sampler, cr.data.BatchSampler)
+    assert isinstance(DataLoader(make_dataset("tensor", 4)).sampler, cr.data.SequentialSampler)
