@@ -1,0 +1,129 @@
+"""Table look-up as a function: ``embedding`` (rows of a weight matrix picked by index).
+
+The backward scatters the output gradient back into the rows it came from. Repeated indices
+must accumulate, so a plain ``grad_w[idx] += g`` is wrong; ``np.add.at`` is right but slow.
+For the small vocabularies language models start from, a one-hot matrix product (a BLAS call)
+is the fastest exact form; beyond a size where the one-hot matrix would be large, ``np.add.at``
+is used (see :data:`ONE_HOT_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule._tensor import Tensor, as_tensor
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import no_grad
+
+#: Above this many entries in the (num_embeddings, n_indices) one-hot matrix, the backward
+#: scatters with ``np.add.at`` instead of multiplying by it.
+ONE_HOT_LIMIT = 1 << 22
+
+
+def scatter_rows(indices: np.ndarray, grad: np.ndarray, num_rows: int) -> np.ndarray:
+    """``out[i] = Σ grad[k]`` over every k with ``indices[k] == i``; shape ``(num_rows, D)``.
+
+    ``indices`` is 1-D of length n, ``grad`` ``(n, D)``.
+    """
+    n = indices.size
+    if num_rows * n <= ONE_HOT_LIMIT:
+        one_hot = np.zeros((num_rows, n), dtype=grad.dtype)
+        one_hot[indices, np.arange(n)] = 1
+        return one_hot @ grad
+    out = np.zeros((num_rows, grad.shape[1]), dtype=grad.dtype)
+    np.add.at(out, indices, grad)
+    return out
+
+
+class Embedding(Function):
+    """y = W[idx];  dW[i] = Σ_{k: idx_k = i} g_k  (÷ count(i) if scaled; 0 at padding_idx)."""
+
+    def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
+        self.indices, self.rows = indices, weight.shape[0]
+        self.padding_idx, self.scale = padding_idx, scale_grad_by_freq
+        return weight[indices]
+
+    def backward(self, grad):
+        flat = self.indices.reshape(-1)
+        g = grad.reshape(flat.size, -1)
+        if self.scale:
+            counts = np.bincount(flat, minlength=self.rows)
+            g = g / counts[flat, None].astype(g.dtype)
+        out = scatter_rows(flat, g, self.rows)
+        if self.padding_idx is not None:
+            out[self.padding_idx] = 0
+        return (out,)
+
+
+def check_indices(op: str, indices: np.ndarray, num_rows: int) -> np.ndarray:
+    """``indices`` as an int64 array, refused unless integer and within ``[-0, num_rows)``."""
+    if not np.issubdtype(indices.dtype, np.integer) or indices.dtype == np.bool_:
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {indices.dtype} instead (while checking arguments for "
+            f"{op})"
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= num_rows):
+        bad = indices[(indices < 0) | (indices >= num_rows)].reshape(-1)[0]
+        raise IndexError(
+            f"{op}: index {int(bad)} is out of range for a table of {num_rows} rows "
+            f"(valid indices are 0 to {num_rows - 1})"
+        )
+    return indices.astype(np.int64, copy=False)
+
+
+def resolve_padding_idx(padding_idx: int | None, num_rows: int) -> int | None:
+    """``padding_idx`` made non-negative; PyTorch's assertion message when out of range."""
+    if padding_idx is None:
+        return None
+    if padding_idx > 0 and padding_idx >= num_rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    if padding_idx < 0 and padding_idx < -num_rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return int(padding_idx) + num_rows if padding_idx < 0 else int(padding_idx)
+
+
+def renorm_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` that ``indices`` pick to norm ≤ ``max_norm``, in place.
+
+    As PyTorch: rows with norm above max_norm get ``max_norm / (norm + 1e-7)``; not recorded.
+    """
+    with no_grad():
+        data = weight.data
+        rows = np.unique(indices)
+        norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
+        over = norms > max_norm
+        scale = (max_norm / (norms[over] + 1e-7)).astype(data.dtype)
+        data[rows[over]] *= scale[:, None]
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``.
+
+    Shapes: ``input`` ``(*)`` integer, ``weight`` ``(num_embeddings, embedding_dim)`` → output
+    ``(*, embedding_dim)``. The ``padding_idx`` row gets no gradient; ``max_norm`` renormalizes
+    the looked-up rows of ``weight`` in place first; ``scale_grad_by_freq`` divides each row's
+    gradient by how often its index occurs in ``input``.
+    """
+    if sparse:
+        raise ValueError(
+            "embedding: sparse=True is not supported: chainrule has no sparse tensors; "
+            "use sparse=False (the gradient is a dense table)"
+        )
+    w = as_tensor(weight)
+    if w.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D; got shape {tuple(w.shape)}")
+    idx = check_indices("embedding", as_tensor(input).data, w.shape[0])
+    pad = resolve_padding_idx(padding_idx, w.shape[0])
+    if max_norm is not None:
+        renorm_rows(w, idx, max_norm, norm_type)
+    return Embedding.apply(w, indices=idx, padding_idx=pad, scale_grad_by_freq=scale_grad_by_freq)
+
