@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.ops._common import as_float
-from chainrule.ops.conv import adaptive_avg_pool2d
+from chainrule.ops.pooling_adaptive import adaptive_avg_pool2d
 from chainrule.ops.selection import index_select
 from chainrule.ops.shape import permute, reshape
 
