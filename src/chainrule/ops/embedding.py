@@ -2,9 +2,11 @@
 
 The backward scatters the output gradient back into the rows it came from. Repeated indices
 must accumulate, so a plain ``grad_w[idx] += g`` is wrong; ``np.add.at`` is right but slow.
-For the small vocabularies language models start from, a one-hot matrix product (a BLAS call)
-is the fastest exact form; beyond a size where the one-hot matrix would be large, ``np.add.at``
-is used (see :data:`ONE_HOT_LIMIT`).
+Measured on (12·64) indices into a (65, 128) table, the backward took 4.0 ms with
+``np.add.at``, 1.5 ms with one ``np.bincount`` per column, 0.6 ms sorting the indices and
+summing runs with ``np.add.reduceat``; on (32·3) indices into (27, 10), 35 µs with
+``np.add.at`` and 7 µs as a one-hot matrix product. So: the one-hot product while the one-hot
+matrix is small (:data:`ONE_HOT_LIMIT`), sorted runs beyond.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 
 #: Above this many entries in the (num_embeddings, n_indices) one-hot matrix, the backward
-#: scatters with ``np.add.at`` instead of multiplying by it.
-ONE_HOT_LIMIT = 1 << 22
+#: sums sorted runs of indices instead of multiplying by it.
+ONE_HOT_LIMIT = 1 << 14
 
 
 def scatter_rows(indices: np.ndarray, grad: np.ndarray, num_rows: int) -> np.ndarray:
@@ -31,7 +33,10 @@ def scatter_rows(indices: np.ndarray, grad: np.ndarray, num_rows: int) -> np.nda
         one_hot[indices, np.arange(n)] = 1
         return one_hot @ grad
     out = np.zeros((num_rows, grad.shape[1]), dtype=grad.dtype)
-    np.add.at(out, indices, grad)
+    order = np.argsort(indices, kind="stable")
+    ordered = indices[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    out[ordered[starts]] = np.add.reduceat(grad[order], starts, axis=0)
     return out
 
 

@@ -25,22 +25,37 @@ from chainrule.ops.special import rsqrt
 
 
 class LayerNorm(Function):
-    """x̂ = (x − μ)·r over the trailing ``k`` axes, r = 1/√(σ² + eps);  dx = r·(g − ḡ − x̂·⟨g·x̂⟩)."""
+    """dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ²+eps)^−½; dw = Σgx̂, db = Σg."""
 
-    def forward(self, x, k, eps):
+    def forward(self, x, *affine, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
-        centred = x - x.mean(axis=axes, keepdims=True)
+        xhat = x - x.mean(axis=axes, keepdims=True)
         # Centred first, then squared: the two-pass variance does not cancel catastrophically.
-        variance = np.mean(centred * centred, axis=axes, keepdims=True)
+        variance = np.mean(np.square(xhat), axis=axes, keepdims=True)
         self.r = 1.0 / np.sqrt(variance + x.dtype.type(eps))
-        self.xhat, self.axes = centred * self.r, axes
-        return self.xhat
+        xhat *= self.r
+        self.xhat, self.axes, self.affine = xhat, axes, affine
+        if not affine:
+            return xhat.copy()  # xhat is saved for backward; the caller may write the output
+        y = xhat * affine[0]
+        if len(affine) == 2:
+            y += affine[1]
+        return y
 
     def backward(self, grad):
-        xhat, axes = self.xhat, self.axes
-        g_mean = grad.mean(axis=axes, keepdims=True)
-        gx_mean = np.mean(grad * xhat, axis=axes, keepdims=True)
-        return (self.r * (grad - g_mean - xhat * gx_mean),)
+        xhat, axes, affine = self.xhat, self.axes, self.affine
+        g = grad * affine[0] if affine else grad
+        dx = g - g.mean(axis=axes, keepdims=True)
+        dx -= xhat * np.mean(g * xhat, axis=axes, keepdims=True)
+        dx *= self.r
+        if not affine:
+            return (dx,)
+        # The parameters' gradients sum over every leading (batch) axis.
+        lead = tuple(range(grad.ndim - len(axes)))
+        grads = [dx, (grad * xhat).sum(axis=lead) if self.needs_input_grad[1] else None]
+        if len(affine) == 2:
+            grads.append(grad.sum(axis=lead) if self.needs_input_grad[2] else None)
+        return tuple(grads)
 
 
 def _shape_tuple(normalized_shape: Any) -> tuple[int, ...]:
@@ -82,7 +97,16 @@ def layer_norm(
     """
     x, shape = as_float(input), _shape_tuple(normalized_shape)
     _check_trailing("layer_norm", x, shape)
-    return _affine(LayerNorm.apply(x, k=len(shape), eps=eps), weight, bias)
+    if weight is None and bias is not None:
+        return _affine(LayerNorm.apply(x, k=len(shape), eps=eps), None, bias)
+    affine = [as_float(t) for t in (weight, bias) if t is not None]
+    for t in affine:
+        if tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"layer_norm: weight and bias must have shape normalized_shape={list(shape)}; "
+                f"got {list(t.shape)}"
+            )
+    return LayerNorm.apply(x, *affine, k=len(shape), eps=eps)
 
 
 def rms_norm(
