@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flag, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_common_options,
+    check_flag,
+    check_number,
+)
 
 
 class Adagrad(Optimizer):
@@ -35,8 +41,15 @@ class Adagrad(Optimizer):
         Starting value of every coordinate of s.
     eps : float
         ε, added to the root.
+    foreach : bool or None
+        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
+        value gives the same step.
     maximize : bool
         Ascend the objective instead of descending it.
+    differentiable : bool
+        Must be False: steps are not recorded by autograd.
+    fused : bool or None
+        None or False; fused kernels do not exist here.
     """
 
     def __init__(
@@ -47,8 +60,11 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -56,7 +72,10 @@ class Adagrad(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
@@ -67,6 +86,7 @@ class Adagrad(Optimizer):
         check_number("initial_accumulator_value", options["initial_accumulator_value"])
         check_number("epsilon value", options["eps"])
         check_flag("maximize", options["maximize"])
+        check_common_options(options)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group (see :meth:`Optimizer.add_param_group`) and create its parameters' sums."""

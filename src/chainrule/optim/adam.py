@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flag, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_common_options,
+    check_flag,
+    check_number,
+)
 
 
 class Adam(Optimizer):
@@ -38,6 +44,15 @@ class Adam(Optimizer):
         Divide by the largest second-moment estimate seen so far.
     maximize : bool
         Ascend the objective instead of descending it.
+    foreach : bool or None
+        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
+        value gives the same step.
+    capturable : bool
+        Must be False (CUDA-graph capture does not exist here).
+    differentiable : bool
+        Must be False: steps are not recorded by autograd.
+    fused : bool or None
+        None or False; fused kernels do not exist here.
     decoupled_weight_decay : bool
         Shrink the parameters directly instead of adding λθ to the gradient (AdamW).
     """
@@ -51,7 +66,11 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = dict(
@@ -60,7 +79,11 @@ class Adam(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -77,6 +100,7 @@ class Adam(Optimizer):
         check_flag("amsgrad", options["amsgrad"])
         check_flag("maximize", options["maximize"])
         check_flag("decoupled_weight_decay", options["decoupled_weight_decay"])
+        check_common_options(options)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
@@ -144,6 +168,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -152,6 +180,10 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )

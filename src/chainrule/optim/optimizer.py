@@ -318,3 +318,24 @@ def check_number(
 def check_flag(name: str, value: Any) -> None:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_common_options(options: dict[str, Any]) -> None:
+    """Validate PyTorch's implementation switches that an optimizer's defaults include.
+
+    ``foreach`` (None, False or True) only chooses between PyTorch's per-tensor and batched
+    kernels; every update here is already whole-array NumPy, so all three give the same step.
+    ``differentiable``, ``capturable`` and ``fused`` select behaviours chainrule lacks (a step
+    recorded by autograd, CUDA-graph capture, fused device kernels), so they must stay off.
+    """
+    if "foreach" in options and options["foreach"] is not None:
+        check_flag("foreach", options["foreach"])
+    if options.get("differentiable", False):
+        raise ValueError(
+            "differentiable=True is not supported: chainrule's optimizer steps are not "
+            "recorded by autograd"
+        )
+    if options.get("capturable", False):
+        raise ValueError("capturable=True is not supported: chainrule has no CUDA graphs")
+    if options.get("fused"):
+        raise ValueError("fused=True is not supported: chainrule has no fused optimizer kernels")

@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flag, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_common_options,
+    check_flag,
+    check_number,
+)
 
 
 class RMSprop(Optimizer):
@@ -36,8 +42,15 @@ class RMSprop(Optimizer):
         μ.
     centered : bool
         Normalize by an estimate of the gradient's variance rather than its raw second moment.
+    capturable : bool
+        Must be False (CUDA-graph capture does not exist here).
+    foreach : bool or None
+        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
+        value gives the same step.
     maximize : bool
         Ascend the objective instead of descending it.
+    differentiable : bool
+        Must be False: steps are not recorded by autograd.
     """
 
     def __init__(
@@ -49,8 +62,10 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -59,7 +74,10 @@ class RMSprop(Optimizer):
             weight_decay=weight_decay,
             momentum=momentum,
             centered=centered,
+            capturable=capturable,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 
@@ -71,6 +89,7 @@ class RMSprop(Optimizer):
         check_number("momentum", options["momentum"])
         check_flag("centered", options["centered"])
         check_flag("maximize", options["maximize"])
+        check_common_options(options)
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]

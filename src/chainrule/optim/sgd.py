@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flag, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_common_options,
+    check_flag,
+    check_number,
+)
 
 
 class SGD(Optimizer):
@@ -33,6 +39,13 @@ class SGD(Optimizer):
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
     maximize : bool
         Ascend the objective instead of descending it.
+    foreach : bool or None
+        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
+        value gives the same step.
+    differentiable : bool
+        Must be False: steps are not recorded by autograd.
+    fused : bool or None
+        None or False; fused kernels do not exist here.
     """
 
     def __init__(
@@ -45,6 +58,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -53,6 +69,9 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
@@ -65,6 +84,7 @@ class SGD(Optimizer):
         check_number("weight_decay", options["weight_decay"])
         check_flag("nesterov", options["nesterov"])
         check_flag("maximize", options["maximize"])
+        check_common_options(options)
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
