@@ -268,6 +268,10 @@ SAME_SIGNATURES = [
             "clip_grads_with_norm_",
             "parameters_to_vector",
             "vector_to_parameters",
+            "fuse_conv_bn_eval",
+            "fuse_conv_bn_weights",
+            "fuse_linear_bn_eval",
+            "fuse_linear_bn_weights",
         )
     ),
     *(
@@ -320,3 +324,47 @@ def test_backward_pre_hook_replaces_grad_output_as_torchs_does() -> None:
     theirs = run(tnn, torch.from_numpy)
     for mine, torchs in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(mine, torchs)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fused_conv_bn_weights_match_torch(transpose: bool) -> None:
+    rng = np.random.default_rng(11)
+    arrays = {
+        "w": rng.standard_normal((4, 3, 3, 3) if not transpose else (3, 4, 3, 3)),
+        "b": rng.standard_normal(4),
+        "rm": rng.standard_normal(4),
+        "rv": rng.random(4) + 0.5,
+        "g": rng.standard_normal(4),
+        "beta": rng.standard_normal(4),
+    }
+    ours = nn.utils.fuse_conv_bn_weights(
+        *(cr.tensor(arrays[k]) for k in ("w", "b", "rm", "rv")), 1e-5,
+        *(cr.tensor(arrays[k]) for k in ("g", "beta")), transpose,
+    )  # fmt: skip
+    theirs = tnn.utils.fuse_conv_bn_weights(
+        *(torch.from_numpy(arrays[k]) for k in ("w", "b", "rm", "rv")), 1e-5,
+        *(torch.from_numpy(arrays[k]) for k in ("g", "beta")), transpose,
+    )  # fmt: skip
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.data, torchs.detach().numpy(), rtol=1e-12)
+
+
+def test_fused_linear_bn_weights_match_torch() -> None:
+    rng = np.random.default_rng(12)
+    shapes = {"w": (5, 3), "b": (5,), "rm": (5,), "rv": (5,), "g": (5,), "beta": (5,)}
+    arrays = {k: rng.random(s) + 0.5 for k, s in shapes.items()}
+    order = ("w", "b", "rm", "rv")
+    ours = nn.utils.fuse_linear_bn_weights(
+        *(cr.tensor(arrays[k]) for k in order),
+        1e-3,
+        cr.tensor(arrays["g"]),
+        cr.tensor(arrays["beta"]),
+    )
+    theirs = tnn.utils.fuse_linear_bn_weights(
+        *(torch.from_numpy(arrays[k]) for k in order),
+        1e-3,
+        torch.from_numpy(arrays["g"]),
+        torch.from_numpy(arrays["beta"]),
+    )
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.data, torchs.detach().numpy(), rtol=1e-12)

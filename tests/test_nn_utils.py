@@ -82,3 +82,37 @@ def test_vector_to_parameters_refuses_non_tensors_and_wrong_lengths() -> None:
         nn.utils.vector_to_parameters(cr.tensor(np.zeros(4)), params)
     with pytest.raises(TypeError, match="single Tensor"):
         nn.utils.parameters_to_vector(params[0])
+
+
+def eval_pair(layer: nn.Module, bn: nn.Module, rng: np.random.Generator) -> None:
+    """Give ``bn`` non-trivial statistics and affine parameters; both to eval mode."""
+    n = bn.num_features
+    bn.running_mean.data[...] = rng.standard_normal(n)
+    bn.running_var.data[...] = rng.random(n) + 0.5
+    bn.weight.data[...] = rng.standard_normal(n)
+    bn.bias.data[...] = rng.standard_normal(n)
+    layer.eval()
+    bn.eval()
+
+
+def test_fused_conv_and_linear_compute_what_the_pair_computed() -> None:
+    rng = np.random.default_rng(4)
+    conv, bn = nn.Conv2d(3, 4, 3, bias=False, dtype=np.float64), nn.BatchNorm2d(4, dtype=np.float64)
+    eval_pair(conv, bn, rng)
+    x = cr.tensor(rng.standard_normal((2, 3, 6, 6)))
+    fused = nn.utils.fuse_conv_bn_eval(conv, bn)
+    np.testing.assert_allclose(fused(x).data, bn(conv(x)).data, rtol=1e-12, atol=1e-12)
+    assert conv.bias is None and isinstance(fused.bias, nn.Parameter)  # the original is kept
+    linear, bn1 = nn.Linear(3, 5, dtype=np.float64), nn.BatchNorm1d(5, dtype=np.float64)
+    eval_pair(linear, bn1, rng)
+    x = cr.tensor(rng.standard_normal((7, 3)))
+    fused = nn.utils.fuse_linear_bn_eval(linear, bn1)
+    np.testing.assert_allclose(fused(x).data, bn1(linear(x)).data, rtol=1e-12, atol=1e-12)
+
+
+def test_fusion_is_for_eval_mode_and_matching_sizes_only() -> None:
+    linear, bn = nn.Linear(3, 5), nn.BatchNorm1d(5)
+    with pytest.raises(AssertionError, match="Fusion only for eval!"):
+        nn.utils.fuse_linear_bn_eval(linear, bn)
+    with pytest.raises(AssertionError, match="out_features must equal bn.num_features"):
+        nn.utils.fuse_linear_bn_eval(linear.eval(), nn.BatchNorm1d(4).eval())
