@@ -128,6 +128,12 @@ def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, d
     pad = ntuple(op, "padding", padding, 0, dims)
     default = tuple((x.shape[2 + a] - 1) * st[a] - 2 * pad[a] + kernel[a] for a in range(dims))
     size = default if output_size is None else tuple(int(v) for v in output_size)[-dims:]
+    for d, (v, base, s) in enumerate(zip(size, default, st)):
+        if not base - s < v < base + s:  # PyTorch's range: the sizes a pool maps to this one
+            raise ValueError(
+                f'invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                f"{base - s} and {base + s})"
+            )
     idx = np.asarray(as_tensor(indices).data)
     if idx.shape != x.shape:
         raise ValueError(
