@@ -121,9 +121,11 @@ class RandomSampler(Sampler):
         rng = resolve_generator(self.generator)
         if self.replacement:
             return rng.integers(0, n, size=k)
-        # As PyTorch: whole permutations, then the start of one more.
-        whole = [rng.permutation(n) for _ in range(k // n)]
-        return np.concatenate([*whole, rng.permutation(n)[: k % n]])
+        # As PyTorch: whole permutations, then the start of one more (drawn only if needed).
+        parts = [rng.permutation(n) for _ in range(k // n)]
+        if k % n:
+            parts.append(rng.permutation(n)[: k % n])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def __len__(self) -> int:
         return int(self.num_samples)
