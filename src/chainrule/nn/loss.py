@@ -1,9 +1,11 @@
-"""Loss modules: thin wrappers over the fused losses of :mod:`chainrule.functional`.
+"""Loss modules: thin wrappers over the losses of :mod:`chainrule.functional` (the margin and
+embedding losses are in :mod:`chainrule.nn.loss_margin`).
 
-Each takes ``reduction='mean' | 'sum' | 'none'``. Class and element weights are registered as
-buffers (as PyTorch does), so they are saved in ``state_dict()`` and follow ``.to(dtype)``.
-Unlike PyTorch, input and target shapes must match exactly where PyTorch would broadcast them
-(see :mod:`chainrule.ops.loss`).
+Each takes PyTorch's constructor signature, including the deprecated ``size_average`` and
+``reduce``, which override ``reduction='mean' | 'sum' | 'none'`` with PyTorch's warning (see
+:class:`Loss`). Class and element weights are registered as buffers (as PyTorch does), so they
+are saved in ``state_dict()`` and follow ``.to(dtype)``. Unlike PyTorch, input and target shapes
+must match exactly where PyTorch would broadcast them (see :mod:`chainrule.ops.loss`).
 """
 
 from __future__ import annotations
