@@ -194,3 +194,38 @@ def test_torch_save_to_a_pt_name_is_refused(tmp_path):
     torch.save(torch_model().state_dict(), path)
     with pytest.raises(ChainruleFormatError, match=EXPORT_HINT):
         cr.load(path)
+
+
+# ----- torch.load's options -----------------------------------------------------------------------
+def test_torch_load_style_calls_work_on_the_cpu(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, **state_arrays())
+    for kwargs in (
+        {"map_location": "cpu"},
+        {"map_location": cr.device("cpu")},
+        {"weights_only": True},
+    ):
+        model = chainrule_model()
+        model.load_state_dict(cr.load(path, **kwargs))
+        np.testing.assert_array_equal(
+            np.asarray(model.state_dict()["2.bias"]), state_arrays()["2.bias"]
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"map_location": "cuda"}, RuntimeError, "cuda"),
+        ({"map_location": lambda storage, loc: storage}, TypeError, "map_location=None, 'cpu'"),
+        ({"pickle_module": pickle}, TypeError, "does not support pickle_module"),
+        ({"mmap": True}, TypeError, "does not support mmap=True"),
+        ({"weights_only": "yes"}, TypeError, "weights_only must be a bool"),
+    ],
+)
+def test_torch_load_options_chainrule_cannot_honour_are_refused_by_name(
+    tmp_path, kwargs, error, message
+):
+    path = tmp_path / "w.npz"
+    np.savez(path, w=np.ones(2))
+    with pytest.raises(error, match=message):
+        cr.load(path, **kwargs)

@@ -74,6 +74,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from chainrule._tensor import Tensor
+from chainrule.devices import check_cpu, device
 from chainrule.io import atomic
 from chainrule.io.metadata import (
     FORMAT_NAME,
@@ -146,8 +147,27 @@ def save(obj: Any, path: PathLike, *, format: str | None = None) -> None:
     atomic.write_bytes(path, data)
 
 
-def load(path: PathLike) -> Any:
+def load(
+    path: PathLike,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+) -> Any:
     """Read a file written by :func:`save`, or a state dict another tool wrote, and return it.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    map_location : None, 'cpu' or the CPU device
+        As ``torch.load``'s; everything loads on the CPU, the only device, so any other device
+        is refused.
+    pickle_module, mmap
+        ``torch.load``'s; only their defaults (``None``, or ``mmap=False``) are accepted:
+        chainrule never unpickles and reads arrays into memory.
+    weights_only : bool, optional
+        Accepted for ``torch.load`` code; chainrule's files hold only data either way.
 
     Returns
     -------
@@ -168,6 +188,7 @@ def load(path: PathLike) -> Any:
     FileNotFoundError, PermissionError
         As for ``open``.
     """
+    _check_torch_load_options(map_location, pickle_module, weights_only, mmap)
     path = Path(path)
     with atomic.open_regular(path, ChainruleFormatError) as f:
         size = os.fstat(f.fileno()).st_size
@@ -226,6 +247,24 @@ def nonfinite_entries(state: Mapping[str, np.ndarray | Tensor]) -> list[str]:
             nan, inf = int(np.isnan(a).sum()), int(np.isinf(a).sum())
             found.append(f"{name!r} ({nan} NaN, {inf} inf of {a.size})")
     return found
+
+
+def _check_torch_load_options(
+    map_location: Any, pickle_module: Any, weights_only: Any, mmap: Any
+) -> None:
+    """``torch.load``'s options: what is meaningful here is checked, the rest refused by name."""
+    if map_location is not None and not isinstance(map_location, (str, device)):
+        raise TypeError(
+            "chainrule.load supports map_location=None, 'cpu' or the CPU device only (every "
+            f"array loads on the CPU); got a {type(map_location).__name__}"
+        )
+    check_cpu(map_location, "chainrule.load(map_location=...)")
+    if pickle_module is not None:
+        raise TypeError("chainrule.load does not support pickle_module: it never unpickles")
+    if mmap:
+        raise TypeError("chainrule.load does not support mmap=True: arrays are read into memory")
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"weights_only must be a bool or None; got {weights_only!r}")
 
 
 # ----- which format ------------------------------------------------------------------------------
