@@ -13,10 +13,16 @@ allocates nothing after a parameter's first step.
 from types import ModuleType as _ModuleType
 
 from chainrule.optim import lr_scheduler
+from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.adamax import Adamax
+from chainrule.optim.asgd import ASGD
+from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.radam import RAdam
 from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.rprop import Rprop
 from chainrule.optim.sgd import SGD
 
 # Every public name imported above (not the submodules that imports bind, except the public

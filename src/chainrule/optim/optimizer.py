@@ -73,6 +73,9 @@ class Optimizer:
             self.add_param_group(group)
 
     # ----- what subclasses provide -------------------------------------------------------------
+    #: Per-parameter state entries that are numbers, not arrays of the parameter's shape.
+    _scalar_state: tuple[str, ...] = ("step",)
+
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ``ValueError``/``TypeError`` if an option value is out of range."""
 
@@ -161,15 +164,17 @@ class Optimizer:
         self._step_count += 1
         return loss
 
-    def _scratch(self, like: np.ndarray, slot: int) -> np.ndarray:
-        """A reusable temporary of ``like``'s shape and dtype; different ``slot``s never alias.
+    def _scratch(self, like: np.ndarray, slot: int, dtype: Any = None) -> np.ndarray:
+        """A reusable temporary of ``like``'s shape and dtype (or ``dtype``, e.g. a boolean
+        mask); different ``slot``s never alias.
 
         Its contents are garbage between uses: an update must write before it reads.
         """
-        key = (like.shape, like.dtype.str, slot)
+        dt = like.dtype if dtype is None else np.dtype(dtype)
+        key = (like.shape, dt.str, slot)
         buf = self._scratch_pool.get(key)
         if buf is None:
-            buf = self._scratch_pool[key] = np.empty(like.shape, like.dtype)
+            buf = self._scratch_pool[key] = np.empty(like.shape, dt)
         return buf
 
     def _effective_grad(
@@ -253,7 +258,10 @@ class Optimizer:
                     "group lists"
                 )
             p = by_index[key]
-            new_state[p] = {k: _load_value(v, p, key, k) for k, v in saved_state.items()}
+            new_state[p] = {
+                k: _load_value(v, p, key, k, k in self._scalar_state)
+                for k, v in saved_state.items()
+            }
         self.param_groups[:] = new_groups
         self.state = new_state
 
@@ -289,7 +297,13 @@ def _copy_value(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
 
-def _load_value(value: Any, param: Tensor, index: Any, name: str) -> Any:
+def _load_value(value: Any, param: Tensor, index: Any, name: str, scalar: bool) -> Any:
+    if scalar and isinstance(value, (np.ndarray, np.generic, numbers.Real)):
+        # PyTorch saves counters such as 'step' as 0-d tensors; here they are Python numbers.
+        return np.asarray(value).item()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and param.ndim == 0:
+        # A 0-d parameter's buffer converted from a 0-d tensor with .item().
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         return copy.deepcopy(value)
     if value.shape != param.shape:
@@ -339,3 +353,11 @@ def check_common_options(options: dict[str, Any]) -> None:
         raise ValueError("capturable=True is not supported: chainrule has no CUDA graphs")
     if options.get("fused"):
         raise ValueError("fused=True is not supported: chainrule has no fused optimizer kernels")
+
+
+def check_betas(betas: Any) -> None:
+    """Require a pair of coefficients, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair of floats, got {betas!r}")
+    check_number("beta parameter at index 0", betas[0], high=1.0)
+    check_number("beta parameter at index 1", betas[1], high=1.0)
