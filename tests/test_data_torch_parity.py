@@ -272,3 +272,39 @@ def test_a_stream_without_len_has_no_loader_len_as_in_pytorch():
 
 def test_get_worker_info_is_none_in_the_main_process():
     assert cd.get_worker_info() is None is td.get_worker_info()
+
+
+def pytorch_style_program(torch):
+    """torch.utils.data code as PyTorch users write it; returns what it saw."""
+    from collections import namedtuple
+
+    Sample = namedtuple("Sample", "features label")
+
+    class Squares(torch.utils.data.Dataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, i):
+            return Sample(np.array([i, i * i], np.float32), i % 3)
+
+    data = Squares(7) + Squares(5)
+    train, val = torch.utils.data.random_split(data, [0.75, 0.25])
+    loader = torch.utils.data.DataLoader(data, batch_size=5, drop_last=False)
+    seen = [(b.features.shape[0], str(b.features.dtype), b.label.tolist()) for b in loader]
+    by_key = torch.utils.data.DataLoader(
+        torch.utils.data.StackDataset(x=Squares(4), y=Squares(4)), batch_size=3
+    )
+    keys = [sorted(batch) for batch in by_key]
+    return len(train), len(val), len(loader), seen, keys
+
+
+def test_a_pytorch_style_program_sees_the_same_batches():
+    import chainrule
+
+    ours = pytorch_style_program(chainrule)
+    theirs = pytorch_style_program(torch)
+    assert ours[:3] == theirs[:3] and ours[4] == theirs[4]
+    assert [(n, dtype.replace("torch.", ""), labels) for n, dtype, labels in theirs[3]] == ours[3]
