@@ -396,3 +396,13 @@ def test_the_loaders_samplers_are_pytorchs_types():
     assert isinstance(loader.sampler, cr.data.RandomSampler)
     assert isinstance(loader.batch_sampler, cr.data.BatchSampler)
     assert isinstance(DataLoader(make_dataset("tensor", 4)).sampler, cr.data.SequentialSampler)
+
+
+def test_reseeding_the_loaders_chainrule_generator_repeats_the_epoch():
+    g = cr.Generator()
+    loader = DataLoader(make_dataset("tensor", 20), 6, shuffle=True, generator=g)
+    g.manual_seed(0)
+    first = epoch_ids(loader)
+    g.manual_seed(0)
+    assert epoch_ids(loader) == first
+    assert loader.generator is g.rng

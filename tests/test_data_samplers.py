@@ -191,3 +191,12 @@ def test_weighted_sampler_refuses_impossible_draws_when_drawing(weights, kwargs,
     sampler = WeightedRandomSampler(weights, 2, **kwargs)
     with pytest.raises(RuntimeError, match=message):
         list(sampler)
+
+
+def test_reseeding_a_chainrule_generator_repeats_the_order():
+    g = cr.Generator().manual_seed(5)
+    sampler = RandomSampler(range(20), generator=g)
+    first = list(sampler)
+    assert list(sampler) != first
+    g.manual_seed(5)
+    assert list(sampler) == first

@@ -19,7 +19,7 @@ from chainrule.data.sampler import (
     SequentialSampler,
     epoch_indices,
 )
-from chainrule.random import GeneratorLike, resolve_generator
+from chainrule.random import Generator, GeneratorLike, resolve_generator
 
 # Set once a DataLoader is built: changing them would leave the samplers describing the old ones.
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -110,7 +110,11 @@ class DataLoader:
         _check_worker_options(
             num_workers, timeout, prefetch_factor, persistent_workers, multiprocessing_context
         )
-        self.generator = generator if generator is None else resolve_generator(generator)
+        # As the samplers keep it: a chainrule.Generator stays itself (reseeding it works), an
+        # int seed becomes one NumPy generator now.
+        if generator is not None and not isinstance(generator, Generator):
+            generator = resolve_generator(generator)
+        self._generator = generator
         self._stream = isinstance(dataset, IterableDataset)
         user_batches = batch_sampler is not None
         if self._stream:
@@ -174,13 +178,18 @@ class DataLoader:
         if sampler is None:
             _check_not_empty(dataset, batch_size, drop_last)
             sampler = (
-                RandomSampler(dataset, generator=self.generator)
+                RandomSampler(dataset, generator=self._generator)
                 if shuffle
                 else SequentialSampler(dataset)
             )
         if batch_size is None:
             return sampler, None
         return sampler, BatchSampler(sampler, batch_size, drop_last)
+
+    @property
+    def generator(self) -> np.random.Generator | None:
+        """The NumPy stream the shuffling draws from now (``None``: the global generator)."""
+        return None if self._generator is None else resolve_generator(self._generator)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FROZEN and name in self.__dict__:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from chainrule._tensor import Tensor
-from chainrule.random import GeneratorLike, resolve_generator
+from chainrule.random import Generator, GeneratorLike, resolve_generator
 
 __all__ = [
     "BatchSampler",
@@ -39,8 +39,12 @@ def _is_count(value: Any) -> bool:
 
 
 def _own_generator(generator: GeneratorLike) -> GeneratorLike:
-    # An int seed becomes one generator now, so that successive epochs get different orders.
-    return generator if generator is None else resolve_generator(generator)
+    # An int seed becomes one generator now, so that successive epochs get different orders. A
+    # chainrule.Generator is kept and looked up each epoch: manual_seed on it replaces its
+    # stream, and PyTorch code reseeds its generator to repeat an order.
+    if generator is None or isinstance(generator, Generator):
+        return generator
+    return resolve_generator(generator)
 
 
 class Sampler:
