@@ -55,7 +55,7 @@ from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul,
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from chainrule.ops.distance import cdist, cosine_similarity, pairwise_distance, pdist
-from chainrule.ops.embedding import embedding
+from chainrule.ops.embedding import embedding, embedding_bag
 from chainrule.ops.erf import erf, erfc, erfinv
 from chainrule.ops.indexing import gather, scatter, scatter_add, scatter_reduce
 from chainrule.ops.layout import (
@@ -127,6 +127,7 @@ from chainrule.ops.normalization import (
     group_norm,
     instance_norm,
     layer_norm,
+    local_response_norm,
     rms_norm,
 )
 from chainrule.ops.norms import norm

@@ -1,7 +1,7 @@
-"""``BatchNorm1d``, ``BatchNorm2d``: normalize each channel over the batch, from existing ops.
+"""Normalization over features: ``LayerNorm``, ``RMSNorm``, ``GroupNorm``, ``LocalResponseNorm``.
 
-The layer is built from mean, var, sqrt and arithmetic ops rather than a fused op, so its
-backward is the chain rule through them; it matches PyTorch's fused kernel to rounding.
+Batch normalization lives in :mod:`chainrule.nn.batchnorm` (as in PyTorch's layout) and is
+re-exported here, so ``chainrule.nn.normalization.BatchNorm1d`` keeps working.
 """
 
 from __future__ import annotations
@@ -10,181 +10,261 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import devices
 from chainrule import functional as F
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.nn import init
+from chainrule.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from chainrule.nn.linear import float_dtype
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "GroupNorm",
+    "LayerNorm",
+    "LocalResponseNorm",
+    "RMSNorm",
+]
 
-class BatchNorm1d(Module):
-    """Batch normalization over ``(N, C)`` or ``(N, C, L)`` inputs, per channel C.
 
-    ``y = (x − mean) / √(var + eps) · weight + bias``. In training mode mean and var are the
-    batch's (var biased, dividing by the n values per channel), and the running estimates are
-    updated with the unbiased var, as PyTorch does::
+def _normalized_shape(value: Any) -> tuple[int, ...]:
+    shape = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
+        raise TypeError(f"normalized_shape must be an int or a sequence of ints; got {value!r}")
+    return tuple(int(s) for s in shape)
 
-        running = (1 − momentum)·running + momentum·batch_statistic
 
-    In evaluation mode the running estimates are used, unless ``track_running_stats`` is False.
+class LayerNorm(Module):
+    """Layer normalization over the trailing ``normalized_shape`` axes of every sample.
+
+    ``y = (x − E[x]) / √(Var[x] + eps) · weight + bias``, the mean and the biased variance
+    taken over the last ``len(normalized_shape)`` axes; one fused op (see
+    :func:`chainrule.functional.layer_norm`).
 
     Parameters
     ----------
-    num_features : int
-        C, the number of channels.
+    normalized_shape : int or sequence of int
+        The trailing shape normalized over.
     eps : float
         Added to the variance for numerical stability.
-    momentum : float or None
-        Weight of each new batch in the running estimates; None gives the cumulative average
-        over all batches so far.
-    affine : bool
-        Learn a per-channel scale ``weight`` (init 1) and shift ``bias`` (init 0).
-    track_running_stats : bool
-        Keep running estimates (buffers ``running_mean``, ``running_var``,
-        ``num_batches_tracked``). When False the buffers are None and batch statistics are used
-        in both modes.
+    elementwise_affine : bool
+        Learn ``weight`` (init 1) and ``bias`` (init 0) of shape ``normalized_shape``.
+    bias : bool
+        With ``elementwise_affine``, whether to learn the shift.
+    device : str or device, optional
+        Only the CPU (or None).
     dtype : dtype, optional
-        float32 or float64 for parameters and running estimates; the default float dtype when
-        omitted.
-    bias : bool, keyword-only
-        With ``affine``, whether to learn the shift (PyTorch 2.13's option).
+        float32 or float64; the default float dtype when omitted.
 
     Shapes
     ------
-    input ``(N, C)`` or ``(N, C, L)`` → output the same shape.
+    input ``(*, *normalized_shape)`` → output the same shape.
     """
 
     def __init__(
         self,
-        num_features: int,
+        normalized_shape: Any,
         eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        dtype: Any = None,
-        *,
+        elementwise_affine: bool = True,
         bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
-            raise ValueError(f"num_features must be a positive integer; got {num_features!r}")
-        if num_features < 1:
-            raise ValueError(f"num_features must be a positive integer; got {num_features!r}")
-        self.num_features = int(num_features)
+        devices.check_cpu(device, "nn.LayerNorm")
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
+        self.elementwise_affine = elementwise_affine
         d = float_dtype(dtype)
-        c = self.num_features
-        if affine:
-            self.weight = Parameter(np.ones(c, dtype=d))
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=d))
             if bias:
-                self.bias = Parameter(np.zeros(c, dtype=d))
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=d))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(c, dtype=d))
-            self.register_buffer("running_var", np.ones(c, dtype=d))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches tracked."""
-        if self.running_mean is not None:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self) -> None:
-        """Reset the running estimates, and weight to 1 and bias to 0."""
-        self.reset_running_stats()
+        """Weight to 1 and bias to 0."""
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        """Normalize ``input`` of shape ``(N, C)`` or ``(N, C, L)``; same shape out."""
-        x = as_tensor(input)
-        shape, c = x.shape, self.num_features
-        axes, channel_shape = self._layout(x)
-        if self.training or self.running_mean is None:
-            n = x.numel() // c
-            if n <= 1:
-                raise ValueError(
-                    f"{type(self).__name__} needs more than 1 value per channel to compute batch "
-                    f"statistics; got input of shape {shape}"
-                )
-            mean = F.mean(x, axes, keepdims=True)
-            var = F.var(x, axes, keepdims=True, correction=0)
-            if self.training and self.running_mean is not None:
-                self._track(mean.data.reshape(c), var.data.reshape(c), n)
-            y = (x - mean) / F.sqrt(var + self.eps)
-        else:
-            inv_std = 1.0 / np.sqrt(self.running_var.data + self.eps)
-            y = (x - self.running_mean.data.reshape(channel_shape)) * inv_std.reshape(channel_shape)
-        if self.weight is not None:
-            y = y * F.reshape(self.weight, channel_shape)
-        if self.bias is not None:
-            y = y + F.reshape(self.bias, channel_shape)
-        return y
-
-    def _layout(self, x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """The axes statistics are taken over, and the shape per-channel vectors broadcast as."""
-        c = self.num_features
-        if x.ndim not in (2, 3) or x.shape[1] != c:
-            raise ValueError(
-                f"BatchNorm1d(num_features={c}) got input of shape {x.shape}; expected shape "
-                f"(N, {c}) or (N, {c}, L)"
-            )
-        # Per-channel vectors broadcast against (N, C) as (C,), against (N, C, L) as (C, 1).
-        return ((0,), (c,)) if x.ndim == 2 else ((0, 2), (c, 1))
-
-    def _track(self, batch_mean: np.ndarray, batch_var: np.ndarray, n: int) -> None:
-        """Fold one batch's statistics into the running estimates, in place."""
-        self.num_batches_tracked.data += 1
-        if self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked.data)
-        else:
-            factor = self.momentum
-        running_mean, running_var = self.running_mean.data, self.running_var.data
-        running_mean *= 1.0 - factor
-        running_mean += factor * batch_mean
-        running_var *= 1.0 - factor
-        running_var += (factor * n / (n - 1)) * batch_var
+        """Normalize ``input`` of shape ``(*, *normalized_shape)``; same shape out."""
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
 
 
-class BatchNorm2d(BatchNorm1d):
-    """Batch normalization of ``(N, C, H, W)`` feature maps, per channel C.
+class RMSNorm(Module):
+    """Root-mean-square normalization: ``y = x / √(mean(x²) + eps) · weight``.
 
-    Statistics are taken over N, H and W (``n = N·H·W`` values per channel); everything else,
-    parameters and buffers included, is :class:`BatchNorm1d`'s.
+    The mean is over the trailing ``normalized_shape`` axes; nothing is subtracted.
+
+    Parameters
+    ----------
+    normalized_shape : int or sequence of int
+        The trailing shape normalized over.
+    eps : float or None
+        Added to the mean square; None means ``finfo(input.dtype).eps``, as PyTorch.
+    elementwise_affine : bool
+        Learn ``weight`` (init 1) of shape ``normalized_shape``.
+    device : str or device, optional
+        Only the CPU (or None).
+    dtype : dtype, optional
+        float32 or float64; the default float dtype when omitted.
 
     Shapes
     ------
-    input ``(N, C, H, W)`` → output the same shape.
+    input ``(*, *normalized_shape)`` → output the same shape.
     """
 
-    def _layout(self, x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        c = self.num_features
-        if x.ndim != 4 or x.shape[1] != c:
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        devices.check_cpu(device, "nn.RMSNorm")
+        self.normalized_shape = _normalized_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=float_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        """Weight to 1."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize ``input`` of shape ``(*, *normalized_shape)``; same shape out."""
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    """Group normalization: each sample's channels split into ``num_groups`` groups, each group
+    normalized over its channels and positions, then a per-channel affine.
+
+    Parameters
+    ----------
+    num_groups : int
+        Number of groups; must divide ``num_channels``.
+    num_channels : int
+        C, the number of channels.
+    eps : float
+        Added to the variance for numerical stability.
+    affine : bool
+        Learn per-channel ``weight`` (init 1) and ``bias`` (init 0) of shape ``(C,)``.
+    device : str or device, optional
+        Only the CPU (or None).
+    dtype : dtype, optional
+        float32 or float64; the default float dtype when omitted.
+    bias : bool, keyword-only
+        With ``affine``, whether to learn the shift.
+
+    Shapes
+    ------
+    input ``(N, C, *)`` → output the same shape.
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        devices.check_cpu(device, "nn.GroupNorm")
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, affine
+        d = float_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=d))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dtype=d))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight to 1 and bias to 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize ``input`` of shape ``(N, C, *)``; same shape out."""
+        x = as_tensor(input)
+        if x.ndim >= 2 and x.shape[1] != self.num_channels:
             raise ValueError(
-                f"BatchNorm2d(num_features={c}) got input of shape {x.shape}; expected shape "
-                f"(N, {c}, H, W)"
+                f"GroupNorm(num_channels={self.num_channels}) got input of shape {x.shape}; "
+                f"expected (N, {self.num_channels}, *)"
             )
-        return (0, 2, 3), (c, 1, 1)
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels.
+
+    ``y_c = x_c / (k + alpha/size · Σ x_{c'}²)^beta``, the sum over the ``size`` channels
+    centred on c (zero-padded at the ends: ``size//2`` before, ``(size−1)//2`` after).
+
+    Parameters
+    ----------
+    size : int
+        Number of neighbouring channels summed over.
+    alpha, beta, k : float
+        The multiplicative factor, the exponent and the additive constant.
+
+    Shapes
+    ------
+    input ``(N, C, *)`` → output the same shape.
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize ``input`` of shape ``(N, C, *)``; same shape out."""
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

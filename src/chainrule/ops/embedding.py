@@ -1,4 +1,5 @@
-"""Table look-up as a function: ``embedding`` (rows of a weight matrix picked by index).
+"""Table look-up as functions: ``embedding`` (rows of a weight matrix picked by index) and
+``embedding_bag`` (those rows summed, averaged or maxed per bag, composed from ``embedding``).
 
 The backward scatters the output gradient back into the rows it came from. Repeated indices
 must accumulate, so a plain ``grad_w[idx] += g`` is wrong; ``np.add.at`` is right but slow.
@@ -11,11 +12,16 @@ matrix is small (:data:`ONE_HOT_LIMIT`), sorted runs beyond.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.ops.arithmetic import div, matmul, mul
+from chainrule.ops.reduction import max as max_
+from chainrule.ops.shape import stack, unsqueeze
 
 #: Above this many entries in the (num_embeddings, n_indices) one-hot matrix, the backward
 #: sums sorted runs of indices instead of multiplying by it.
@@ -132,3 +138,93 @@ def embedding(
         renorm_rows(w, idx, max_norm, norm_type)
     return Embedding.apply(w, indices=idx, padding_idx=pad, scale_grad_by_freq=scale_grad_by_freq)
 
+
+def _bags(idx: np.ndarray, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, int]:
+    """The bag of every index (−1 for indices past the last bag) and the number of bags."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "embedding_bag: offsets must be None when input is 2-D (each row is one bag); "
+                f"got offsets of type {type(offsets).__name__}"
+            )
+        return np.repeat(np.arange(idx.shape[0]), idx.shape[1]), idx.shape[0]
+    if idx.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    off = as_tensor(offsets).data
+    if off.ndim != 1 or not np.issubdtype(off.dtype, np.integer):
+        raise ValueError(f"offsets has to be a 1D integer Tensor; got shape {off.shape}")
+    if off.size and off[0] != 0:
+        raise ValueError(
+            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(off[0])}"
+        )
+    if off.size > 1 and (np.any(np.diff(off) < 0) or off[-1] > idx.size):
+        raise ValueError(f"offsets must be non-decreasing and at most {idx.size}; got {off}")
+    # With include_last_offset the last bag still runs to the end of input, as PyTorch's CPU
+    # kernel does: the final offset only says how many bags there are.
+    starts = off[:-1] if include_last_offset else off
+    ends = np.r_[starts[1:], idx.size].astype(np.int64)
+    bag = np.full(idx.size, -1, dtype=np.int64)
+    for b, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
+        bag[lo:hi] = b
+    return bag, starts.size
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Per bag, the sum, mean or max of the embedding rows its indices pick.
+
+    Shapes: ``input`` ``(B, L)`` (B bags of L indices) or ``(n,)`` with ``offsets`` ``(B,)``
+    giving where each bag starts (``(B + 1,)`` with ``include_last_offset``), ``weight``
+    ``(num_embeddings, D)`` → output ``(B, D)``. Empty bags give zeros; ``padding_idx``
+    entries are left out of every bag (and of the mean's count). ``per_sample_weights``
+    (the shape of ``input``) scales each row before the sum, in ``mode='sum'`` only.
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max; got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
+            f"mode='{mode}')"
+        )
+    w = as_tensor(weight)
+    idx = as_tensor(input).data
+    bag, n_bags = _bags(idx, offsets, include_last_offset)
+    flat = idx.reshape(-1)
+    pad = resolve_padding_idx(padding_idx, w.shape[0]) if w.ndim == 2 else None
+    rows = embedding(flat, w, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    if per_sample_weights is not None:
+        psw = as_tensor(per_sample_weights)
+        if tuple(psw.shape) != tuple(idx.shape):
+            raise ValueError(
+                f"embedding_bag: per_sample_weights must have the shape of input "
+                f"{tuple(idx.shape)}; got {tuple(psw.shape)}"
+            )
+        rows = mul(rows, unsqueeze(psw.reshape(-1), 1))
+    used = (bag >= 0) & (flat != (-1 if pad is None else pad))
+    if mode == "max":
+        zeros = np.zeros(w.shape[1], dtype=w.data.dtype)
+        picks = [np.flatnonzero(used & (bag == b)) for b in range(n_bags)]
+        outs = [max_(rows[p], 0)[0] if p.size else as_tensor(zeros) for p in picks]
+        return stack(outs) if outs else as_tensor(np.zeros((0, w.shape[1]), w.data.dtype))
+    # One (bags × indices) 0/1 matrix: its product with the rows sums every bag at once.
+    member = np.zeros((n_bags, flat.size), dtype=w.data.dtype)
+    member[bag[used], np.flatnonzero(used)] = 1
+    out = matmul(as_tensor(member), rows)
+    if mode == "mean":
+        counts = np.maximum(member.sum(axis=1, keepdims=True), 1)
+        out = div(out, as_tensor(counts))
+    return out

@@ -20,7 +20,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.ops._common import as_float
 from chainrule.ops.arithmetic import add, mul
 from chainrule.ops.reduction import mean, var
-from chainrule.ops.shape import reshape
+from chainrule.ops.shape import pad, reshape
 from chainrule.ops.special import rsqrt
 
 
@@ -257,3 +257,25 @@ def instance_norm(
                     arr += momentum * stat.astype(arr.dtype, copy=False)
     y = reshape(LayerNorm.apply(reshape(x, (n, c, spatial)), k=1, eps=eps), x.shape)
     return _affine(y, weight, bias, cshape)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """``x_c / (k + alpha/size · Σ x_{c'}²)^beta`` over the ``size`` channels around c.
+
+    The window is zero-padded, ``size//2`` channels before and ``(size−1)//2`` after, as
+    PyTorch. Shapes: ``input`` ``(N, C, *)`` → output the same shape.
+    """
+    x = as_float(input)
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    n, c = x.shape[0], x.shape[1]
+    rows = reshape(mul(x, x), (n, c, -1))
+    padded = pad(rows, (0, 0, size // 2, (size - 1) // 2))
+    # A sum of `size` shifted views: the window is short, so this beats a general pooling.
+    window = padded[:, 0:c]
+    for shift in range(1, size):
+        window = add(window, padded[:, shift : shift + c])
+    scale = add(mul(reshape(window, x.shape), alpha / size), k) ** beta
+    return x / scale
