@@ -340,9 +340,10 @@ def cross_entropy(
     probabilities become (1 − ε)t + ε/C; an index target's loss becomes (1 − ε)·NLL plus ε/C
     times the (class-weighted) sum of −log p over all classes.
     """
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:  # the hot path skips the call
+        reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing and not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     input = float_input("cross_entropy", input)
     target = as_tensor(target)
@@ -404,10 +405,17 @@ def _class_index_loss(
     labels = _class_targets(name, target, classes, ignore_index)
     rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
     w = _class_weight(name, weight, classes, input.data.dtype)
-    params = {"label_smoothing": label_smoothing} if label_smoothing else {}
-    out = op.apply(
-        rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction, **params
-    )
+    if label_smoothing:
+        out = op.apply(
+            rows,
+            labels_t,
+            weight=w,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=label_smoothing,
+        )
+    else:
+        out = op.apply(rows, labels_t, weight=w, ignore_index=ignore_index, reduction=reduction)
     return reshape(out, per_sample) if reduction == "none" else out
 
 
