@@ -75,6 +75,18 @@ class Optimizer:
     # ----- what subclasses provide -------------------------------------------------------------
     #: Per-parameter state entries that are numbers, not arrays of the parameter's shape.
     _scalar_state: tuple[str, ...] = ("step",)
+    #: Entries of any shape (e.g. flat vectors over all parameters), loaded as copies unchecked.
+    _free_state: tuple[str, ...] = ()
+
+    def _state_kind(self, name: str) -> str:
+        if name in self._free_state:
+            return "free"
+        return "scalar" if name in self._scalar_state else "shaped"
+
+    def _note_write(self, param: Tensor) -> None:
+        """Count an in-place write to ``param`` made outside :meth:`step`'s loop."""
+        param._version += 1
+        write_clock.count += 1
 
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ``ValueError``/``TypeError`` if an option value is out of range."""
@@ -259,8 +271,7 @@ class Optimizer:
                 )
             p = by_index[key]
             new_state[p] = {
-                k: _load_value(v, p, key, k, k in self._scalar_state)
-                for k, v in saved_state.items()
+                k: _load_value(v, p, key, k, self._state_kind(k)) for k, v in saved_state.items()
             }
         self.param_groups[:] = new_groups
         self.state = new_state
@@ -294,11 +305,15 @@ def _check_param(p: Any, where: str) -> None:
 
 
 def _copy_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy_value(v) for v in value]
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
 
-def _load_value(value: Any, param: Tensor, index: Any, name: str, scalar: bool) -> Any:
-    if scalar and isinstance(value, (np.ndarray, np.generic, numbers.Real)):
+def _load_value(value: Any, param: Tensor, index: Any, name: str, kind: str) -> Any:
+    if kind == "free":
+        return _copy_value(value)
+    if kind == "scalar" and isinstance(value, (np.ndarray, np.generic, numbers.Real)):
         # PyTorch saves counters such as 'step' as 0-d tensors; here they are Python numbers.
         return np.asarray(value).item()
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and param.ndim == 0:
