@@ -136,3 +136,56 @@ def test_signature_and_defaults_are_torchs() -> None:
     our = optim.LBFGS([cr.tensor(np.zeros(2), requires_grad=True)]).defaults
     their = torch.optim.LBFGS([torch.zeros(2, requires_grad=True)]).defaults
     assert our == their
+
+
+def _to_numpy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_to_numpy(v) for v in value]
+    if hasattr(value, "detach"):
+        return value.item() if value.ndim == 0 else value.detach().numpy().copy()
+    return value
+
+
+def _to_torch(torch: Any, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_to_torch(torch, v) for v in value]
+    return torch.tensor(value) if isinstance(value, np.ndarray) else value
+
+
+def _closure(lib: Any, p: dict[str, Any], opt: Any) -> Any:
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = _least_squares(lib, p)
+        loss.backward()
+        return loss
+
+    return closure
+
+
+@pytest.mark.parametrize("direction", ["torch-to-ours", "ours-to-torch"])
+def test_state_dict_moves_between_libraries_and_training_continues(direction: str) -> None:
+    torch = pytest.importorskip("torch")
+    options = dict(max_iter=3, history_size=3, line_search_fn="strong_wolfe")
+    libs = (torch, cr) if direction == "torch-to-ours" else (cr, torch)
+    _, p_src, opt_src = _run(libs[0], "least-squares", 1, **options)
+    values = {k: _numpy(v) if libs[0] is torch else v.data for k, v in p_src.items()}
+    p_dst = {k: libs[1].tensor(v.copy(), requires_grad=True) for k, v in values.items()}
+    opt_dst = (optim if libs[1] is cr else torch.optim).LBFGS(list(p_dst.values()), **options)
+    sd = opt_src.state_dict()
+    if libs[0] is torch:
+        sd["state"] = {i: {k: _to_numpy(v) for k, v in s.items()} for i, s in sd["state"].items()}
+    else:
+        sd["state"] = {
+            i: {k: _to_torch(torch, v) for k, v in s.items()} for i, s in sd["state"].items()
+        }
+    opt_dst.load_state_dict(sd)
+    for _ in range(2):
+        opt_src.step(_closure(libs[0], p_src, opt_src))
+        opt_dst.step(_closure(libs[1], p_dst, opt_dst))
+    for k in p_src:
+        a, b = p_src[k], p_dst[k]
+        a, b = (
+            (_numpy(a) if libs[0] is torch else a.data),
+            (_numpy(b) if libs[1] is torch else b.data),
+        )
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=k)
