@@ -33,10 +33,11 @@ class LBFGS(Optimizer):
     tolerance_grad``, when the step or the change of loss falls below ``tolerance_change``, or
     after ``max_eval`` evaluations of the closure.
 
-    All parameters form one vector: parameter groups are not supported. State (on the first
-    parameter, as in PyTorch): ``'func_evals'``, ``'n_iter'`` (ints), ``'d'``, ``'t'``,
-    ``'old_dirs'`` and ``'old_stps'`` (lists of flat arrays), ``'ro'``, ``'H_diag'``,
-    ``'prev_flat_grad'``, ``'prev_loss'`` and ``'al'``.
+    All parameters form one vector: parameter groups are not supported. Unlike the other
+    optimizers it allocates flat vectors on every iteration (its history must be kept anyway).
+    State (on the first parameter, as in PyTorch): ``'func_evals'``, ``'n_iter'`` (ints),
+    ``'d'``, ``'t'``, ``'old_dirs'`` and ``'old_stps'`` (lists of flat arrays), ``'ro'``,
+    ``'H_diag'``, ``'prev_flat_grad'``, ``'prev_loss'`` and ``'al'``.
 
     Parameters
     ----------
