@@ -49,7 +49,8 @@ from chainrule.nn.activation_extra import (
     Threshold,
 )
 from chainrule.nn.containers import ModuleDict, ModuleList, Sequential
-from chainrule.nn.conv import Conv1d, Conv2d
+from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.dropout import (
     AlphaDropout,
     Dropout,
@@ -60,23 +61,58 @@ from chainrule.nn.dropout import (
 )
 from chainrule.nn.flatten import Flatten, Unflatten
 from chainrule.nn.hooks import RemovableHandle
+from chainrule.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from chainrule.nn.linear import Bilinear, Identity, Linear
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+)
+from chainrule.nn.loss_margin import (
+    CosineEmbeddingLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from chainrule.nn.model_summary import LayerSummary, ModelSummary, summary
 from chainrule.nn.module import IncompatibleKeys, Module
-from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.nn.parameter_containers import ParameterDict, ParameterList
 from chainrule.nn.pixelshuffle import PixelShuffle, PixelUnshuffle
-from chainrule.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
+from chainrule.nn.sparse import Embedding, EmbeddingBag
 from chainrule.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # Every public name imported above (not the submodules that imports bind, except the public
