@@ -25,7 +25,7 @@ from chainrule.ops.special import rsqrt
 
 
 class LayerNorm(Function):
-    """dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ²+eps)^−½; dw = Σgx̂, db = Σg."""
+    """dL/dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ²+eps)^−½; dw = Σgx̂, db = Σg."""
 
     def forward(self, x, *affine, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
