@@ -6,10 +6,12 @@
 >>> for xb, yb in data.DataLoader(train, batch_size=32, shuffle=True):
 ...     pass                                              # Tensors (32, 2) float32, (32,) int64
 
-Modules: ``dataset`` (Dataset, TensorDataset, Subset, random_split), ``dataloader``
-(DataLoader), ``datasets`` (built-in toy sets and scikit-learn's digits), ``idx`` (the IDX
-file format), ``mnist`` (MNIST from local files) and ``download`` (the opt-in, checksummed
-MNIST downloader; the only code here that uses the network).
+Modules: ``dataset`` (Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
+ChainDataset, StackDataset, random_split), ``sampler`` (the samplers), ``collate``
+(default_collate, default_convert), ``dataloader`` (DataLoader), ``datasets`` (built-in toy
+sets and scikit-learn's digits), ``idx`` (the IDX file format), ``mnist`` (MNIST from local
+files) and ``download`` (the opt-in, checksummed MNIST downloader; the only code here that uses
+the network).
 """
 
 from types import ModuleType as _ModuleType

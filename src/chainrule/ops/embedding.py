@@ -47,7 +47,7 @@ def scatter_rows(indices: np.ndarray, grad: np.ndarray, num_rows: int) -> np.nda
 
 
 class Embedding(Function):
-    """y = W[idx];  dy/dW: dW[i] = Σ_{k: idx_k = i} g_k  (÷ count(i) if scaled; 0 at padding_idx)."""
+    """dy/dW: dW[i] = Σ_{k: idx_k = i} g_k for y = W[idx] (÷ count(i) if scaled; 0 at padding)."""
 
     def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
         self.indices, self.rows = indices, weight.shape[0]

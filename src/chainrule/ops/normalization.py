@@ -25,7 +25,10 @@ from chainrule.ops.special import rsqrt
 
 
 class LayerNorm(Function):
-    """dL/dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ²+eps)^−½; dw = Σgx̂, db = Σg."""
+    """dL/dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ² + ε)^−½.
+
+    The affine part: dL/dw = Σ g·x̂ and dL/db = Σ g, over every axis but the normalized ones.
+    """
 
     def forward(self, x, *affine, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))

@@ -7,7 +7,8 @@
 ...     opt.zero_grad(); loss_fn().backward(); opt.step(); sched.step()
 
 Every optimizer updates ``param.data`` in place, keeps its buffers in the parameter's dtype, and
-allocates nothing after a parameter's first step.
+allocates nothing after a parameter's first step (LBFGS, which works on flat vectors, is the
+exception).
 """
 
 from types import ModuleType as _ModuleType
