@@ -89,7 +89,18 @@ def conv_net():
     )
 
 
+def conv_same_padding():
+    """'same' with an even kernel pads unevenly (the odd cell after); 'valid' pads nothing."""
+    return nn.Sequential(
+        nn.Conv2d(3, 4, (2, 3), padding="same"),
+        nn.ReLU(),
+        nn.Conv2d(4, 2, 3, padding="valid"),
+        nn.Flatten(),
+    )
+
+
 CASES = {
+    "conv_same": (conv_same_padding, (3, 6, 7)),
     "all_activations": (mlp_all_activations, (6,)),
     "batchnorm_dropout": (mlp_batchnorm_dropout, (6,)),
     "flatten": (flatten_mlp, (2, 3)),
@@ -178,3 +189,9 @@ def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
     with pytest.raises(ImportError, match=r'pip install "chainrule\[onnx\]"'):
         cr_onnx.export(nn.Sequential(nn.ReLU()), np.zeros((1, 2), np.float32), tmp_path / "m")
+
+
+def test_conv_with_a_non_zero_padding_mode_is_refused_by_name(tmp_path):
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"))
+    with pytest.raises(ValueError, match="padding_mode='reflect'.*zeros only"):
+        cr_onnx.export(model, np.zeros((1, 1, 5, 5), np.float32), tmp_path / "m.onnx")

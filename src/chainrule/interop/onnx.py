@@ -172,14 +172,22 @@ def _conv(g: _Graph, layer: Any, x: str, p: str, shape: tuple[int, ...]) -> str:
     inputs = [x, g.weight(f"{p}.weight", layer.weight.data)]
     if layer.bias is not None:
         inputs.append(g.weight(f"{p}.bias", layer.bias.data))
-    padding = list(layer.padding)
+    if layer.padding_mode != "zeros":
+        raise ValueError(
+            f"{p}: cannot export a {type(layer).__name__} with padding_mode="
+            f"{layer.padding_mode!r}; ONNX's Conv pads with zeros only"
+        )
+    # pad_widths() is F.pad's (last axis first, before then after; 'same' resolved);
+    # ONNX lists every axis's start, first axis first, then every axis's end.
+    widths = layer.pad_widths()
+    starts, ends = list(widths[-2::-2]), list(widths[::-2])
     return g.node(
         "Conv",
         inputs,
         p,
         kernel_shape=list(layer.kernel_size),
         strides=list(layer.stride),
-        pads=padding + padding,  # ONNX lists every axis's start, then every axis's end
+        pads=starts + ends,
         dilations=list(layer.dilation),
         group=int(layer.groups),
     )
