@@ -262,3 +262,17 @@ COMPOSED = {
 def test_composed_loss_gradients_match_central_differences(name):
     fn, arrays = COMPOSED[name]
     assert gradcheck(fn, [t(a, grad=True) for a in arrays])
+
+
+@pytest.mark.parametrize(
+    "fn, smoothing", [("cross_entropy", 0.0), ("cross_entropy", 0.1), ("nll_loss", 0.0)]
+)
+def test_mean_over_only_ignored_targets_is_nan_with_a_zero_gradient(fn, smoothing):
+    """As PyTorch: no target counts, so the mean is 0/0 = NaN, and the gradient is 0 (no
+    warning, no NaN sent back into the network)."""
+    x = cr.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    extra = {"label_smoothing": smoothing} if fn == "cross_entropy" else {}
+    loss = getattr(F, fn)(x, cr.tensor([-100, -100]), **extra)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))

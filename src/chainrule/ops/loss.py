@@ -137,9 +137,13 @@ class _IndexedClassLoss(Function, register=False):
     def _row_scale(self, grad):
         """Each row's share of the upstream gradient: shape (M,), or a scalar for all rows."""
         if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                grad = grad / self.denominator
+            grad = self._mean_share(grad)
         return grad if self.w is None else self.w * grad
+
+    def _mean_share(self, grad):
+        """``grad / denominator``; 0 when no target counts (all ignored or weighted 0), where
+        the loss is NaN and PyTorch's gradient is 0."""
+        return grad / self.denominator if self.denominator else np.zeros_like(grad)
 
 
 class CrossEntropy(_IndexedClassLoss):
@@ -181,8 +185,7 @@ class CrossEntropy(_IndexedClassLoss):
     def _smoothed_backward(self, grad):
         eps, (rows, classes) = self.smoothing, self.log_p.shape
         if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                grad = grad / self.denominator
+            grad = self._mean_share(grad)
         scale = np.broadcast_to(grad, (rows,))[:, None]
         w_y = self.valid if self.w is None else self.w  # each row's target weight, 0 if ignored
         w = np.ones(classes, self.dtype) if self.class_w is None else self.class_w
