@@ -36,7 +36,28 @@ def _normalized_shape(value: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """What LayerNorm, RMSNorm and GroupNorm share: a per-element scale (init 1) and shift
+    (init 0) over the normalized shape, either of which may be switched off."""
+
+    def _affine(self, shape: Any, weight: bool, bias: bool | None, dtype: Any) -> None:
+        """Register ``weight`` and ``bias`` of ``shape`` (None where off); ``bias=None`` means
+        the layer has no bias at all (RMSNorm)."""
+        d = float_dtype(dtype)
+        self.register_parameter("weight", Parameter(np.ones(shape, dtype=d)) if weight else None)
+        if bias is not None:
+            shift = Parameter(np.zeros(shape, dtype=d)) if weight and bias else None
+            self.register_parameter("bias", shift)
+
+    def reset_parameters(self) -> None:
+        """Weight to 1 and bias (where there is one) to 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if getattr(self, "bias", None) is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_AffineNorm):
     """Layer normalization over the trailing ``normalized_shape`` axes of every sample.
 
     ``y = (x − E[x]) / √(Var[x] + eps) · weight + bias``, the mean and the biased variance
@@ -77,23 +98,7 @@ class LayerNorm(Module):
         self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        d = float_dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=d))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=d))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight to 1 and bias to 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine(self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize ``input`` of shape ``(*, *normalized_shape)``; same shape out."""
@@ -106,7 +111,7 @@ class LayerNorm(Module):
         )
 
 
-class RMSNorm(Module):
+class RMSNorm(_AffineNorm):
     """Root-mean-square normalization: ``y = x / √(mean(x²) + eps) · weight``.
 
     The mean is over the trailing ``normalized_shape`` axes; nothing is subtracted.
@@ -142,15 +147,7 @@ class RMSNorm(Module):
         self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=float_dtype(dtype)))
-        else:
-            self.register_parameter("weight", None)
-
-    def reset_parameters(self) -> None:
-        """Weight to 1."""
-        if self.weight is not None:
-            init.ones_(self.weight)
+        self._affine(self.normalized_shape, elementwise_affine, None, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize ``input`` of shape ``(*, *normalized_shape)``; same shape out."""
@@ -162,7 +159,7 @@ class RMSNorm(Module):
         )
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Group normalization: each sample's channels split into ``num_groups`` groups, each group
     normalized over its channels and positions, then a per-channel affine.
 
@@ -205,23 +202,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = eps, affine
-        d = float_dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_channels, dtype=d))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dtype=d))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight to 1 and bias to 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._affine(self.num_channels, affine, bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize ``input`` of shape ``(N, C, *)``; same shape out."""
