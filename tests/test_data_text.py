@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import hashlib
 import json
 import lzma
@@ -23,6 +24,7 @@ from chainrule.data import (
     names,
     random_blocks,
     shakespeare,
+    text_datasets,
 )
 from chainrule.data import text as text_module
 
@@ -243,6 +245,7 @@ def test_from_dict_keeps_the_saved_order():
     [
         (b'{"format": "chainrule.CharTokenizer", "version": 1, "chars": ["a"', "not a saved"),
         (b"\xff\xfe", "not a saved"),
+        (b"[" * 100_000, "not a saved"),
         (b"[1, 2]", "is a JSON object; got list"),
         (b'{"chars": ["a"]}', "exactly the keys"),
         (b'{"format": "other", "version": 1, "chars": [], "boundary": null}', "format 'other'"),
@@ -352,6 +355,8 @@ def test_emma_gives_five_contexts_ending_with_the_boundary():
 def test_names_context_dataset_needs_a_boundary():
     with pytest.raises(ValueError, match="boundary character"):
         NamesContextDataset(["ab"], CharTokenizer("ab"))
+    with pytest.raises(TypeError, match="not one str: split the text into words first"):
+        NamesContextDataset("emma\nava", CharTokenizer.for_names())
 
 
 def test_whole_names_corpus_gives_one_sample_per_letter_and_per_name(names_text):
@@ -435,3 +440,9 @@ def test_text_names_are_exported_under_torch_utils_data():
 
     assert tud.CharTokenizer is CharTokenizer and tud.random_blocks is random_blocks
     assert "NamesContextDataset" in cr.data.__all__ and "load_text" in cr.data.__all__
+
+
+@pytest.mark.parametrize("module", [text_module, text_datasets])
+def test_docstring_examples_hold(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

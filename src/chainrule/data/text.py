@@ -152,7 +152,7 @@ class CharTokenizer:
     --------
     >>> tok = CharTokenizer("hello")
     >>> tok.vocab_size, tok.encode("hole"), tok.decode([3, 2])
-    (4, [3, 2, 1, 0], 'ol')
+    (4, [1, 3, 2, 0], 'ol')
     """
 
     def __init__(self, text: str, boundary: str | None = None) -> None:
@@ -302,7 +302,8 @@ class CharTokenizer:
             )
         try:
             state = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        # RecursionError: deeply nested brackets, which no tokenizer file has.
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
             raise TokenizerFormatError(f"{path} is not a saved CharTokenizer: {err}") from None
         return cls.from_dict(state)
 

@@ -34,7 +34,7 @@ from chainrule.random import GeneratorLike, resolve_generator
 TokensLike = Sequence[int] | np.ndarray | Tensor
 
 
-def as_token_array(tokens: TokensLike, name: str = "tokens") -> np.ndarray:
+def _token_array(tokens: TokensLike, name: str = "tokens") -> np.ndarray:
     """``tokens`` (a list, integer ndarray or Tensor of ids) as a 1-D int64 array.
 
     Raises ``ValueError`` for a sequence that is not 1-D, not integers, or has negative ids.
@@ -95,7 +95,7 @@ class NextTokenDataset(Dataset):
     def __init__(
         self, tokens: TokensLike, block_size: int, tokenizer: CharTokenizer | None = None
     ) -> None:
-        self._tokens = as_token_array(tokens)
+        self._tokens = _token_array(tokens)
         self.block_size = _check_block_size(block_size)
         if len(self._tokens) <= self.block_size:
             raise ValueError(
@@ -157,7 +157,11 @@ class NamesContextDataset(Dataset):
                 "NamesContextDataset needs a CharTokenizer with a boundary character, such as "
                 "CharTokenizer.for_names()"
             )
-        words = [words] if isinstance(words, str) else list(words)
+        if isinstance(words, str):
+            raise TypeError(
+                "words must be an iterable of str, not one str: split the text into words first"
+            )
+        words = list(words)
         self.block_size = _check_block_size(block_size)
         self.tokenizer = tokenizer
         self.words = words
@@ -228,7 +232,7 @@ def random_blocks(
     x, y : Tensors, int64, shape ``(batch_size, block_size)`` each
         ``x[b] = tokens[i_b : i_b + T]`` and ``y[b] = tokens[i_b + 1 : i_b + T + 1]``.
     """
-    array = as_token_array(tokens)
+    array = _token_array(tokens)
     block_size = _check_block_size(block_size)
     if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
