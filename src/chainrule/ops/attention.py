@@ -360,7 +360,8 @@ def _causal_hint(attn_mask, key_padding_mask, need_weights, is_causal, dtype):
     if is_causal and key_padding_mask is None and not need_weights:
         return None, True
     attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", dtype, check_other=False)
-    return attn_mask, is_causal and key_padding_mask is None
+    # The mask is kept, so it is used itself: merged with the padding, or for the weights.
+    return attn_mask, False
 
 
 def _split_heads(q, k, v, bias_kv, static_kv, add_zero_attn, masks, num_heads):
