@@ -186,18 +186,12 @@ class RNNBase(Module):
         """Nothing to do: PyTorch packs the weights into one buffer for cuDNN; there is none."""
 
     def _layer_weights(self) -> list[Weights]:
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) per layer and direction, None where absent."""
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
         out = []
         for names in self._all_weights:
-            get = {n.split("_l")[0]: getattr(self, n) for n in names}.get
-            out.append(
-                (
-                    get("weight_ih"),
-                    get("weight_hh"),
-                    get("bias_ih"),
-                    get("bias_hh"),
-                    get("weight_hr"),
-                )
-            )
+            by_kind = {n.split("_l")[0]: getattr(self, n) for n in names}
+            out.append(tuple(by_kind.get(k) for k in kinds))
         return out  # type: ignore[return-value]
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
@@ -300,14 +294,14 @@ class RNNBase(Module):
         if data.ndim != 2:
             raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
         self._check_features(data)
-        sizes = [int(s) for s in np.asarray(batch_sizes.numpy()).reshape(-1)]
+        sizes = [int(s) for s in np.asarray(batch_sizes, dtype=np.int64).reshape(-1)]
         states = self._initial_states(hx, sizes[0], True, dtype)
         if sorted_indices is not None:  # hx is in the caller's order; the rows are sorted
-            order = np.asarray(sorted_indices.numpy(), dtype=np.int64)
+            order = np.asarray(sorted_indices, dtype=np.int64)
             states = tuple(h[:, order] for h in states)
         out, finals = self._run(F.cast(data, dtype), sizes, states)
         if unsorted_indices is not None:
-            order = np.asarray(unsorted_indices.numpy(), dtype=np.int64)
+            order = np.asarray(unsorted_indices, dtype=np.int64)
             finals = tuple(h[:, order] for h in finals)
         packed = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
         return packed, (finals if self.mode == "LSTM" else finals[0])

@@ -21,7 +21,7 @@ from chainrule.nn.rnn_cells import UPDATES, State
 __all__ = ["Weights", "recurrent_layers"]
 
 #: One layer-direction's weights: (w_ih, w_hh, b_ih, b_hh, w_hr), None where absent.
-Weights = tuple[Tensor, Tensor, "Tensor | None", "Tensor | None", "Tensor | None"]
+Weights = tuple[Tensor, Tensor, Tensor | None, Tensor | None, Tensor | None]
 
 
 def _run_forward(
