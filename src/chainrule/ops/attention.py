@@ -69,6 +69,14 @@ def _grouped(x: Tensor, heads: int, enable_gqa: bool) -> Tensor:
     return repeat_interleave(x, heads // x.shape[-3], dim=-3)
 
 
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` itself (not to a larger shape)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _apply_mask(scores: Tensor, attn_mask: Any, is_causal: bool) -> Tensor:
     """Scores with the causal pattern, a bool mask (False → −∞) or a float mask (added)."""
     L, S = scores.shape[-2:]
@@ -82,7 +90,7 @@ def _apply_mask(scores: Tensor, attn_mask: Any, is_causal: bool) -> Tensor:
     if attn_mask is None:
         return scores
     mask = as_tensor(attn_mask)
-    if np.broadcast_shapes(mask.shape, scores.shape) != scores.shape:
+    if not _broadcasts(mask.shape, scores.shape):
         raise RuntimeError(
             f"scaled_dot_product_attention: attn_mask of shape {mask.shape} does not broadcast "
             f"to the attention scores' shape {scores.shape} (..., L={L}, S={S})"
