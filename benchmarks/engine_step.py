@@ -209,16 +209,16 @@ class ChainruleRunner(Runner):
     def _sgd(self) -> None:
         lr = self.case.lr
         for p in self.params:
-            p.data -= lr * p.grad.data
+            p.data -= lr * p.grad.numpy()
             p.grad = None
 
     def reset(self) -> None:
         for p, init in zip(self.params, self.case.params):
-            p.data[...] = init
+            p.numpy()[...] = init
             p.grad = None
 
     def params_numpy(self) -> list[np.ndarray]:
-        return [p.data.copy() for p in self.params]
+        return [p.numpy().copy() for p in self.params]
 
 
 class TorchRunner(Runner):

@@ -139,16 +139,16 @@ class Runner:
                 loss = loss_fn(output, yb)
                 loss.backward()
                 optimizer.step()
-                n = len(yb.data)
+                n = len(yb.numpy())
                 seen += n
                 total_loss += loss.item() * n
                 if count_correct:
-                    correct += int((output.data.argmax(axis=1) == yb.data).sum())
+                    correct += int((output.numpy().argmax(axis=1) == yb.numpy()).sum())
             epochs.append((total_loss / seen, correct / seen if count_correct else None))
         return epochs
 
     def params(self) -> list[np.ndarray]:
-        return [p.data.copy() for p in self.model.parameters()]
+        return [p.numpy().copy() for p in self.model.parameters()]
 
 
 def make_runners(epochs: int) -> dict[str, Runner]:

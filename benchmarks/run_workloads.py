@@ -90,7 +90,7 @@ def _build(nn: Any, kind: str) -> Any:
 def make_workload(kind: str, optimizer: str, batch: int, seed: int = 0) -> Workload:
     """An MLP 784-256-128-10 or the LeNet-style CNN, with a random batch and initial weights."""
     cr.manual_seed(seed)
-    params = [p.data.copy() for p in _build(cnn, kind).parameters()]
+    params = [p.numpy().copy() for p in _build(cnn, kind).parameters()]
     rng = np.random.default_rng(seed + batch)
     shape = (batch, MLP_SIZES[0]) if kind == "mlp" else (batch, 1, 28, 28)
     x = rng.random(shape, dtype=np.float32)
@@ -163,7 +163,7 @@ class ModuleRunner:
         params = list(self.model.parameters())
         for p, init in zip(params, self.work.params):
             if self.framework == "chainrule":
-                p.data[...] = init
+                p.numpy()[...] = init
             else:
                 with torch.no_grad():
                     p.copy_(torch.from_numpy(init))
@@ -180,7 +180,7 @@ class ModuleRunner:
 
     def params_numpy(self) -> list[np.ndarray]:
         if self.framework == "chainrule":
-            return [p.data.copy() for p in self.model.parameters()]
+            return [p.numpy().copy() for p in self.model.parameters()]
         return [p.detach().numpy().copy() for p in self.model.parameters()]
 
 

@@ -44,7 +44,7 @@ def make_targets(rng, loss, m, k):
 def autograd_gradients(model, loss, x, y):
     model.zero_grad()
     LOSS_MODULES[loss]()(model(cr.tensor(x)), y).backward()
-    return [p.grad.data for p in model.parameters()]
+    return [p.grad.numpy() for p in model.parameters()]
 
 
 @pytest.mark.parametrize("loss", ["mse", "l1", "bce", "cross_entropy"])

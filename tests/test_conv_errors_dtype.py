@@ -162,8 +162,8 @@ def test_max_pool_keeps_an_integer_dtype_as_pytorch():
     x = cr.tensor(np.arange(16, dtype=np.int32).reshape(1, 1, 4, 4))
     y, idx = F.max_pool2d(x, 2, return_indices=True)
     assert y.dtype == np.int32 and idx.dtype == np.int64
-    np.testing.assert_array_equal(y.data[0, 0], [[5, 7], [13, 15]])
-    np.testing.assert_array_equal(idx.data[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(y.numpy()[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[5, 7], [13, 15]])
     y1 = F.max_pool1d(cr.tensor(np.array([[[3, -9, 4, 4, 0]]], dtype=np.int64)), 2, ceil_mode=True)
     assert y1.dtype == np.int64 and y1.tolist() == [[[3, 4, 0]]]
 
@@ -171,7 +171,7 @@ def test_max_pool_keeps_an_integer_dtype_as_pytorch():
 def test_integer_input_of_average_pooling_is_computed_in_the_default_float_dtype():
     y = F.avg_pool2d(cr.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
     assert y.dtype == np.float32
-    np.testing.assert_array_equal(y.data[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(y.numpy()[0, 0], [[2.5, 4.5], [10.5, 12.5]])
 
 
 def test_float64_input_meets_float32_layer_in_float32():

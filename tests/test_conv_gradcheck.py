@@ -77,8 +77,8 @@ def test_conv2d_gradcheck_over_geometry_grid(k, s, p, d):
     b = leaf(rng.standard_normal(3))
     fn = lambda x, w, b: F.conv2d(x, w, b, stride=s, padding=p, dilation=d)  # noqa: E731
     assert cr.gradcheck(fn, [x, w, b], eps=1e-6, atol=1e-7, rtol=1e-6)
-    want = naive_conv2d(x.data, w.data, b.data, s, p, d, 1)
-    np.testing.assert_allclose(fn(x, w, b).data, want, rtol=1e-12, atol=1e-12)
+    want = naive_conv2d(x.numpy(), w.numpy(), b.numpy(), s, p, d, 1)
+    np.testing.assert_allclose(fn(x, w, b).numpy(), want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("groups,kh,kw,stride", [(2, 3, 2, 2), (4, 1, 3, 1), (1, 2, 5, 3)])
@@ -88,8 +88,8 @@ def test_grouped_and_rectangular_conv2d(groups, kh, kw, stride):
     w = leaf(rng.standard_normal((4, 4 // groups, kh, kw)))
     fn = lambda x, w: F.conv2d(x, w, stride=stride, padding=1, groups=groups)  # noqa: E731
     assert cr.gradcheck(fn, [x, w], eps=1e-6, atol=1e-7, rtol=1e-6)
-    want = naive_conv2d(x.data, w.data, None, stride, 1, 1, groups)
-    np.testing.assert_allclose(fn(x, w).data, want, rtol=1e-12, atol=1e-12)
+    want = naive_conv2d(x.numpy(), w.numpy(), None, stride, 1, 1, groups)
+    np.testing.assert_allclose(fn(x, w).numpy(), want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("k,s,p,d", [(3, 2, 1, 1), (2, 1, 0, 2), (5, 3, 2, 1)])
@@ -101,9 +101,9 @@ def test_conv1d_gradcheck_and_values(k, s, p, d):
     fn = lambda x, w, b: F.conv1d(x, w, b, stride=s, padding=p, dilation=d)  # noqa: E731
     assert cr.gradcheck(fn, [x, w, b], eps=1e-6, atol=1e-7, rtol=1e-6)
     # Conv1d is Conv2d on a height-1 map: the naive 2-D loop on (L padded by hand) checks it.
-    xp = np.pad(x.data, ((0, 0), (0, 0), (p, p)))[:, :, None]
-    want = naive_conv2d(xp, w.data[:, :, None], b.data, s, 0, d, 1)[:, :, 0]
-    np.testing.assert_allclose(fn(x, w, b).data, want, rtol=1e-12, atol=1e-12)
+    xp = np.pad(x.numpy(), ((0, 0), (0, 0), (p, p)))[:, :, None]
+    want = naive_conv2d(xp, w.numpy()[:, :, None], b.numpy(), s, 0, d, 1)[:, :, 0]
+    np.testing.assert_allclose(fn(x, w, b).numpy(), want, rtol=1e-12, atol=1e-12)
 
 
 POOL_GRID = [(k, s, p) for k in (1, 2, 3) for s in (1, 2, 3) for p in (0, 1) if 2 * p <= k]
@@ -118,8 +118,8 @@ def test_pooling_gradcheck_and_values(k, s, p):
     av = lambda x: F.avg_pool2d(x, k, s, p)  # noqa: E731
     assert cr.gradcheck(mx, [x], eps=1e-6, atol=1e-7, rtol=1e-6)
     assert cr.gradcheck(av, [x], eps=1e-6, atol=1e-7, rtol=1e-6)
-    np.testing.assert_allclose(mx(x).data, naive_pool(x.data, k, s, p, np.max, -np.inf))
-    np.testing.assert_allclose(av(x).data, naive_pool(x.data, k, s, p, np.mean, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(mx(x).numpy(), naive_pool(x.numpy(), k, s, p, np.max, -np.inf))
+    np.testing.assert_allclose(av(x).numpy(), naive_pool(x.numpy(), k, s, p, np.mean, 0.0), rtol=1e-12)
 
 
 def test_adaptive_avg_pool_gradcheck():
@@ -131,4 +131,4 @@ def test_adaptive_avg_pool_gradcheck():
 def test_max_pool_ties_route_gradient_to_first_maximum():
     x = cr.tensor(np.ones((1, 1, 2, 4)), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])

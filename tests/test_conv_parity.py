@@ -25,13 +25,13 @@ def compare(cr_fn, torch_fn, *arrays, seed=0):
     ours = [cr.tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, want = cr_fn(*ours), torch_fn(*theirs)
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=RTOL, atol=ATOL)
     up = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(up)
     want.backward(torch.from_numpy(up))
     for i, (a, b) in enumerate(zip(ours, theirs)):
         np.testing.assert_allclose(
-            a.grad.data, b.grad.numpy(), rtol=RTOL, atol=ATOL, err_msg=f"{i}"
+            a.grad.numpy(), b.grad.numpy(), rtol=RTOL, atol=ATOL, err_msg=f"{i}"
         )
 
 
@@ -99,7 +99,7 @@ def test_adaptive_avg_pool2d_matches_torch(size):
 def torch_twin(ours: nn.Module, theirs):
     with torch.no_grad():
         for name, p in ours.named_parameters():
-            dict(theirs.named_parameters())[name].copy_(torch.from_numpy(p.data))
+            dict(theirs.named_parameters())[name].copy_(torch.from_numpy(p.numpy()))
     return theirs
 
 
@@ -108,22 +108,22 @@ def test_batchnorm2d_matches_torch(train):
     rng = np.random.default_rng(6)
     ours = nn.BatchNorm2d(3, momentum=0.2, dtype=np.float64)
     theirs = torch.nn.BatchNorm2d(3, momentum=0.2, dtype=torch.float64)
-    ours.weight.data[...] = rng.standard_normal(3)
-    ours.bias.data[...] = rng.standard_normal(3)
+    ours.weight.numpy()[...] = rng.standard_normal(3)
+    ours.bias.numpy()[...] = rng.standard_normal(3)
     torch_twin(ours, theirs)
     for _ in range(3):  # running statistics after a few training batches
         batch = rng.standard_normal((4, 3, 5, 6)) * 2 + 1
         ours(cr.tensor(batch))
         theirs(torch.from_numpy(batch))
-    np.testing.assert_allclose(ours.running_mean.data, theirs.running_mean.numpy(), rtol=RTOL)
-    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=RTOL)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=RTOL)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=RTOL)
     ours.train(train)
     theirs.train(train)
     x = rng.standard_normal((4, 3, 5, 6))
     compare(ours, theirs, x)
     for name, p in ours.named_parameters():
         want = dict(theirs.named_parameters())[name].grad.numpy()
-        np.testing.assert_allclose(p.grad.data, want, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(p.grad.numpy(), want, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("cls", ["Conv2d", "Conv1d"])
@@ -135,17 +135,17 @@ def test_conv_layers_match_torch_layers(cls):
     compare(ours, theirs, np.random.default_rng(7).standard_normal(shape))
     for name, p in ours.named_parameters():
         want = dict(theirs.named_parameters())[name].grad.numpy()
-        np.testing.assert_allclose(p.grad.data, want, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(p.grad.numpy(), want, rtol=RTOL, atol=ATOL)
 
 
 def test_conv2d_default_init_is_uniform_within_one_over_sqrt_fan_in():
     layer = nn.Conv2d(8, 64, (3, 5), groups=2, generator=np.random.default_rng(0))
     bound = 1 / math.sqrt(8 // 2 * 3 * 5)
     assert layer.weight.shape == (64, 4, 3, 5)
-    for p in (layer.weight.data, layer.bias.data):
+    for p in (layer.weight.numpy(), layer.bias.numpy()):
         assert np.abs(p).max() <= bound
-    assert np.abs(layer.weight.data).max() > 0.95 * bound  # fills the range, not a narrower one
-    assert abs(layer.weight.data.std() - bound / math.sqrt(3)) < 0.05 * bound
+    assert np.abs(layer.weight.numpy()).max() > 0.95 * bound  # fills the range, not a narrower one
+    assert abs(layer.weight.numpy().std() - bound / math.sqrt(3)) < 0.05 * bound
 
 
 def test_max_pool2d_propagates_nan_like_torch():
@@ -153,7 +153,7 @@ def test_max_pool2d_propagates_nan_like_torch():
     x[0, 0, 1, 1] = x[1, 1, 2, 3] = x[0, 1, 0, 0] = x[0, 1, 0, 1] = np.nan
     ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, want = F.max_pool2d(ours, 3, 2, 1), TF.max_pool2d(theirs, 3, 2, 1)
-    np.testing.assert_array_equal(out.data, want.detach().numpy())
+    np.testing.assert_array_equal(out.numpy(), want.detach().numpy())
     out.sum().backward()
     want.sum().backward()
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

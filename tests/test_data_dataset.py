@@ -48,8 +48,8 @@ def test_tensor_dataset_holds_numpy_arrays_and_tensors_without_copying():
     y = cr.tensor(np.zeros(4, dtype=np.int64))
     ds = TensorDataset(X, y)
     assert ds.arrays[0] is X
-    assert ds.arrays[1] is y.data
-    assert ds.tensors[0].data is X
+    assert ds.arrays[1] is y.numpy()
+    assert ds.tensors[0].numpy() is X
 
 
 def test_tensor_dataset_converts_lists_following_chainrules_dtype_rules():

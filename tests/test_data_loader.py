@@ -282,8 +282,8 @@ def test_minibatch_training_on_blobs_learns_a_linear_classifier():
             loss = F.cross_entropy(F.linear(xb, w, b), yb)
             w.grad = b.grad = None
             loss.backward()
-            w.data -= 0.1 * w.grad.data
-            b.data -= 0.1 * b.grad.data
+            w.data -= 0.1 * w.grad.numpy()
+            b.data -= 0.1 * b.grad.numpy()
     accuracy = (F.linear(cr.tensor(X), w, b).argmax(axis=1).numpy() == y).mean()
     assert accuracy > 0.95
 

@@ -19,17 +19,17 @@ def test_leaf_gradients_accumulate_across_backward_calls_until_cleared():
     x = leaf([1.0, 2.0])
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_tensor_used_twice_gets_the_sum_of_both_paths():
     x = leaf([2.0])
     y = x * x + x  # dy/dx = 2x + 1
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [5.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0])
 
 
 def test_diamond_graph_sums_paths_through_shared_intermediate():
@@ -37,7 +37,7 @@ def test_diamond_graph_sums_paths_through_shared_intermediate():
     h = x.exp()
     y = (h * 2 + h.log()).sum()  # d/dx = 2eˣ + 1
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * np.exp(3.0) + 1)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(3.0) + 1)
 
 
 def test_non_leaf_grad_is_kept_only_after_retain_grad():
@@ -47,7 +47,7 @@ def test_non_leaf_grad_is_kept_only_after_retain_grad():
     kept.retain_grad()
     (h + kept).sum().backward()
     assert h.grad is None
-    np.testing.assert_array_equal(kept.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(kept.grad.numpy(), [1.0, 1.0])
     assert not h.is_leaf and x.is_leaf
 
 
@@ -60,7 +60,7 @@ def test_backward_on_non_scalar_without_grad_raises_and_names_the_shape():
 def test_backward_on_non_scalar_with_explicit_grad_is_a_vector_jacobian_product():
     x = leaf([1.0, 2.0])
     (x * x).backward(np.array([1.0, 10.0]))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 40.0])
 
 
 def test_backward_with_grad_of_wrong_shape_raises():
@@ -74,7 +74,7 @@ def test_second_backward_through_freed_graph_raises_unless_graph_retained():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0])
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         y.backward()
 
@@ -115,7 +115,7 @@ def test_long_chain_backpropagates_without_recursion_error_in_linear_time():
         return x, time.perf_counter() - start
 
     x, _ = chain(100_000)
-    np.testing.assert_array_equal(x.grad.data, [1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0])
     # Linear, not quadratic: ten times the graph costs far less than a hundred times the time.
     _, small = chain(10_000)
     _, large = chain(100_000)
@@ -128,8 +128,8 @@ def test_gradient_of_broadcast_operand_is_summed_to_its_shape():
     c = leaf(np.ones((2, 1)))
     (a * b * c).sum().backward()
     assert b.grad.shape == (3,) and c.grad.shape == (2, 1)
-    np.testing.assert_array_equal(b.grad.data, [2, 2, 2])
-    np.testing.assert_array_equal(c.grad.data, [[3], [3]])
+    np.testing.assert_array_equal(b.grad.numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(c.grad.numpy(), [[3], [3]])
 
 
 def test_engine_rejects_a_custom_op_gradient_of_the_wrong_shape():
@@ -162,7 +162,7 @@ def test_user_defined_function_is_registered_and_differentiated():
         x = leaf([2.0, -1.0])
         assert cr.gradcheck(Cube.apply, [x])
         Cube.apply(x).sum().backward()
-        np.testing.assert_array_equal(x.grad.data, [12.0, 3.0])
+        np.testing.assert_array_equal(x.grad.numpy(), [12.0, 3.0])
     finally:
         del cr.OPS["TestCube"]
 
@@ -175,12 +175,12 @@ def test_every_registered_op_documents_its_derivative():
 def test_hook_sees_and_can_replace_the_gradient():
     x = leaf([1.0, 2.0])
     seen = []
-    x.register_hook(lambda g: seen.append(g.data.copy()))
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
     h = x * 3
     h.register_hook(lambda g: g * 10)
     h.sum().backward()
     np.testing.assert_array_equal(seen[0], [30.0, 30.0])
-    np.testing.assert_array_equal(x.grad.data, [30.0, 30.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
 
 
 def test_removed_hook_is_not_called():
@@ -196,7 +196,7 @@ def test_leaf_gradients_never_share_memory():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
     a.grad.data *= 5  # as an optimizer or gradient clipping might
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
 
 
 def test_detect_anomaly_names_the_first_op_producing_nan_in_forward():
@@ -223,7 +223,7 @@ def test_cast_passes_gradient_back_in_the_input_dtype():
     assert y.dtype == np.float32
     (y * y).sum().backward()
     assert x.grad.dtype == np.float64
-    np.testing.assert_allclose(x.grad.data, [3.0, 5.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0])
 
 
 def test_detach_leaves_the_graph_but_shares_data():
@@ -231,7 +231,7 @@ def test_detach_leaves_the_graph_but_shares_data():
     d = (x * 2).detach()
     assert not d.requires_grad and d.is_leaf
     y = x * 2
-    assert np.shares_memory(y.detach().data, y.data)
+    assert np.shares_memory(y.detach().numpy(), y.numpy())
 
 
 def test_requires_grad_cannot_be_removed_from_a_computed_tensor():
@@ -246,25 +246,25 @@ def test_in_place_assignment_to_a_parameter_needs_no_grad():
         w[0] = 5.0
     with cr.no_grad():
         w[0] = 5.0
-    np.testing.assert_array_equal(w.data, [5.0, 2.0])
+    np.testing.assert_array_equal(w.numpy(), [5.0, 2.0])
 
 
 def test_dropout_mask_is_reproducible_with_a_generator_and_identity_in_eval():
     x = cr.tensor(np.ones((4, 5)))
     a = F.dropout(x, 0.5, generator=np.random.default_rng(1))
     b = F.dropout(x, 0.5, generator=np.random.default_rng(1))
-    np.testing.assert_array_equal(a.data, b.data)
-    assert set(np.unique(a.data)) <= {0.0, 2.0}
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert set(np.unique(a.numpy())) <= {0.0, 2.0}
     assert F.dropout(x, 0.5, training=False) is x
-    np.testing.assert_array_equal(F.dropout(x, 1.0).data, 0.0)
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), 0.0)
 
 
 def test_manual_seed_makes_default_dropout_reproducible():
     x = cr.tensor(np.ones(50))
     cr.manual_seed(3)
-    a = F.dropout(x, 0.5).data
+    a = F.dropout(x, 0.5).numpy()
     cr.manual_seed(3)
-    np.testing.assert_array_equal(a, F.dropout(x, 0.5).data)
+    np.testing.assert_array_equal(a, F.dropout(x, 0.5).numpy())
 
 
 def test_gradient_accumulates_in_place_so_references_to_grad_stay_valid():
@@ -273,4 +273,4 @@ def test_gradient_accumulates_in_place_so_references_to_grad_stay_valid():
     kept = x.grad
     (x * 2).sum().backward()
     assert x.grad is kept
-    np.testing.assert_array_equal(kept.data, [4.0, 4.0])
+    np.testing.assert_array_equal(kept.numpy(), [4.0, 4.0])

@@ -36,14 +36,14 @@ def test_step_n_explains_the_weights_after_n_minus_1_sgd_steps():
 def test_a_given_model_is_explained_on_a_copy():
     cr.manual_seed(3)
     model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     x = np.random.default_rng(0).normal(size=(6, 3))
     y = np.array([0, 1, 1, 0, 1, 0])
     e = explain(model, x, y, loss="cross_entropy", lr=0.5)
-    np.testing.assert_array_equal(model[0].weight.data, before)
+    np.testing.assert_array_equal(model[0].weight.numpy(), before)
     model.double().zero_grad()
     nn.CrossEntropyLoss()(model(cr.tensor(x)), y).backward()
-    np.testing.assert_allclose(e.layers[0].grad_W, model[0].weight.grad.data, atol=1e-12)
+    np.testing.assert_allclose(e.layers[0].grad_W, model[0].weight.grad.numpy(), atol=1e-12)
 
 
 def test_graph_view_lists_every_op_with_its_rule_and_passes_autograd_gradients():

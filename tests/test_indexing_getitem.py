@@ -47,7 +47,7 @@ def test_integer_and_list_index_gradient_lands_on_the_selected_entries():
     x[0, :, [1, 1]].sum().backward()
     want = np.zeros((3, 4, 5))
     want[0, :, 1] = 2.0
-    np.testing.assert_array_equal(x.grad.data, want)
+    np.testing.assert_array_equal(x.grad.numpy(), want)
 
 
 def test_zero_dim_integer_tensor_indexes_like_an_int():

@@ -35,10 +35,10 @@ def leaf(values):
 )
 def test_in_place_ops_write_the_tensor_itself_and_count_the_write(call, expected):
     t = cr.tensor([1.0, -2.0, 3.0], dtype="float64")
-    array = t.data
+    array = t.numpy()
     assert call(t) is t
-    assert t.data is array
-    np.testing.assert_allclose(t.data, expected)
+    assert t.numpy() is array
+    np.testing.assert_allclose(t.numpy(), expected)
     assert t._version == 1
 
 
@@ -50,17 +50,17 @@ def test_augmented_operators_are_in_place():
     t *= 4
     t /= 2
     assert t is alias and t._version == 4
-    np.testing.assert_allclose(t.data, [3.0, 5.0])
+    np.testing.assert_allclose(t.numpy(), [3.0, 5.0])
 
 
 def test_random_fills_draw_from_the_seeded_generator():
     cr.manual_seed(0)
-    a = cr.empty(5).uniform_(-1, 1).data.copy()
+    a = cr.empty(5).uniform_(-1, 1).numpy().copy()
     cr.manual_seed(0)
-    b = cr.empty(5).uniform_(-1, 1).data
+    b = cr.empty(5).uniform_(-1, 1).numpy()
     np.testing.assert_array_equal(a, b)
     assert ((a >= -1) & (a < 1)).all()
-    assert cr.zeros(1000).normal_(3.0, 0.1).data.mean() == pytest.approx(3.0, abs=0.02)
+    assert cr.zeros(1000).normal_(3.0, 0.1).numpy().mean() == pytest.approx(3.0, abs=0.02)
 
 
 def test_a_tensor_saved_for_backward_and_written_under_no_grad_raises_instead_of_a_wrong_gradient():
@@ -91,7 +91,7 @@ def test_a_write_to_a_tensor_no_node_kept_is_harmless():
     with cr.no_grad():
         h.zero_()
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_in_place_on_a_leaf_that_requires_grad_raises_as_pytorch():
@@ -101,7 +101,7 @@ def test_in_place_on_a_leaf_that_requires_grad_raises_as_pytorch():
             write()
     with cr.no_grad():
         w.add_(1)  # allowed: a parameter update
-    assert w.data[0] == 2.0 and w.is_leaf and w.requires_grad
+    assert w.numpy()[0] == 2.0 and w.is_leaf and w.requires_grad
 
 
 def test_in_place_on_a_non_leaf_is_recorded_and_its_gradient_flows():
@@ -110,7 +110,7 @@ def test_in_place_on_a_non_leaf_is_recorded_and_its_gradient_flows():
     y.mul_(x)  # y = 2x², recorded on y's new history
     y.add_(1)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 4 * x.data)
+    np.testing.assert_allclose(x.grad.numpy(), 4 * x.numpy())
     assert y.grad_fn.name() == "AddBackward0" and y._version == 2
 
 
@@ -121,7 +121,7 @@ def test_assignment_of_a_value_that_requires_grad_records_copy_slices():
     buf[0] = w[0]
     assert buf.grad_fn.name() == "CopySlices" and not buf.is_leaf
     buf.sum().backward()
-    np.testing.assert_allclose(w.grad.data, [2 * 2.0 + 1.0, 2 * 3.0])
+    np.testing.assert_allclose(w.grad.numpy(), [2 * 2.0 + 1.0, 2 * 3.0])
 
 
 def test_masked_fill_in_place_on_a_non_leaf_stops_the_gradient_where_filled():
@@ -129,7 +129,7 @@ def test_masked_fill_in_place_on_a_non_leaf_stops_the_gradient_where_filled():
     y = x * 1.0
     y.masked_fill_(cr.tensor([False, True, False]), 0.0)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 1.0])
 
 
 def test_a_consumer_recorded_before_a_recorded_in_place_op_refuses_rather_than_misroute():
@@ -160,7 +160,7 @@ def test_copy_from_a_source_that_does_not_broadcast_raises():
 
 def test_data_array_writes_are_not_counted_as_in_pytorch():
     t = cr.zeros(2)
-    t.data[...] = 1.0
+    t.numpy()[...] = 1.0
     assert t._version == 0
 
 

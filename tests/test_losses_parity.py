@@ -145,13 +145,13 @@ def _both(name: str, reduction: str, weight: np.ndarray | None = None, **kwargs)
 
 def _compare(ours_out, theirs_out, ours_in, theirs_in, rng):
     assert ours_out.shape == tuple(theirs_out.shape)
-    np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), RTOL, ATOL)
+    np.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), RTOL, ATOL)
     upstream = rng.standard_normal(ours_out.shape)
     ours_out.backward(cr.tensor(upstream))
     theirs_out.backward(torch.from_numpy(upstream))
     for a, b in zip(ours_in, theirs_in):
         if b.requires_grad:
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), RTOL, ATOL)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), RTOL, ATOL)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -167,11 +167,11 @@ def test_loss_module_matches_torch_with_weights_moved_both_ways(name: str, reduc
         ours.weight = cr.tensor(rng.uniform(0.5, 2.0, weight_shape))
         state = {k: torch.from_numpy(np.asarray(v)) for k, v in ours.state_dict().items()}
         theirs.load_state_dict(state, strict=True)
-        np.testing.assert_array_equal(theirs.weight.numpy(), ours.weight.data)
+        np.testing.assert_array_equal(theirs.weight.numpy(), ours.weight.numpy())
         fresh = rng.uniform(0.5, 2.0, weight_shape)
         theirs.weight.copy_(torch.from_numpy(fresh))
         ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
-        np.testing.assert_array_equal(ours.weight.data, fresh)
+        np.testing.assert_array_equal(ours.weight.numpy(), fresh)
     arrays = make(rng)
     grads = [a.dtype.kind == "f" and i not in no_grad for i, a in enumerate(arrays)]
     ours_in = [cr.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
@@ -232,8 +232,8 @@ def test_legacy_size_average_and_reduce_choose_torchs_reduction_with_its_warning
         expected = TF.cross_entropy(
             torch.from_numpy(x), torch.tensor([0, 1, 1]), size_average=size_average, reduce=reduce
         )
-    np.testing.assert_allclose(out.data, expected.numpy(), RTOL, ATOL)
-    np.testing.assert_allclose(ours(x, y).data, theirs(torch.from_numpy(x), torch.from_numpy(y)))
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), RTOL, ATOL)
+    np.testing.assert_allclose(ours(x, y).numpy(), theirs(torch.from_numpy(x), torch.from_numpy(y)))
 
 
 def test_kl_div_module_warns_on_mean_at_forward_as_torch_and_not_on_batchmean():

@@ -44,15 +44,15 @@ def _run_both(torch, ours, theirs, x: np.ndarray, rng: np.random.Generator) -> N
     xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = ours(xo), theirs(xt)
     assert out.shape == tuple(expected.shape) and out.dtype == np.float64
-    _close(out.data, expected, "forward values")
+    _close(out.numpy(), expected, "forward values")
     upstream = rng.standard_normal(out.shape)
     out.backward(upstream)
     expected.backward(torch.from_numpy(upstream))
-    _close(xo.grad.data, xt.grad, "gradient of the input")
+    _close(xo.grad.numpy(), xt.grad, "gradient of the input")
     ours_params, theirs_params = dict(ours.named_parameters()), dict(theirs.named_parameters())
     assert ours_params.keys() == theirs_params.keys()
     for name, p in ours_params.items():
-        _close(p.grad.data, theirs_params[name].grad, f"gradient of {name}")
+        _close(p.grad.numpy(), theirs_params[name].grad, f"gradient of {name}")
 
 
 # name -> (constructor args, input shape, input scale); the same args build both modules.
@@ -97,13 +97,13 @@ def test_activation_module_matches_torch_values_and_gradients(torch, name: str) 
     ours, theirs = getattr(nn, cls)(*args), getattr(torch.nn, cls)(*args).double()
     if cls == "PReLU":
         ours = ours.double()
-        ours.weight.data[:] = _rng(name).uniform(0.05, 0.5, ours.weight.shape)
+        ours.weight.numpy()[:] = _rng(name).uniform(0.05, 0.5, ours.weight.shape)
     if cls == "RReLU":
         ours.eval(), theirs.eval()
     x = scale * _rng(name).standard_normal(shape)
     if name == "Hardsigmoid-values":
         # torch's float64 hardsigmoid backward uses a float32 1/6 (see the op's parity cases)
-        out = ours(cr.tensor(x)).data
+        out = ours(cr.tensor(x)).numpy()
         _close(out, theirs(torch.tensor(x)), "forward values")
         return
     _run_both(torch, ours, theirs, x, _rng(name))
@@ -172,11 +172,11 @@ def test_functional_matches_torch_values_and_gradients(torch, name: str) -> None
     x = 1.5 * rng.standard_normal(shape)
     xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = fn(F, xo), fn(torch.nn.functional, xt)
-    _close(out.data, expected, "forward values")
+    _close(out.numpy(), expected, "forward values")
     g = rng.standard_normal(shape)
     out.backward(g)
     expected.backward(torch.from_numpy(g))
-    _close(xo.grad.data, xt.grad, "gradient of the input")
+    _close(xo.grad.numpy(), xt.grad, "gradient of the input")
 
 
 @pytest.mark.parametrize(
@@ -188,19 +188,19 @@ def test_functional_prelu_gives_pytorchs_gradients_to_input_and_weight(torch, sh
     xo, wo = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     out, expected = F.prelu(xo, wo), torch.nn.functional.prelu(xt, wt)
-    _close(out.data, expected, "forward values")
+    _close(out.numpy(), expected, "forward values")
     g = rng.standard_normal(shape)
     out.backward(g)
     expected.backward(torch.from_numpy(g))
-    _close(xo.grad.data, xt.grad, "gradient of the input")
-    _close(wo.grad.data, wt.grad, "gradient of the weight")
+    _close(xo.grad.numpy(), xt.grad, "gradient of the input")
+    _close(wo.grad.numpy(), wt.grad, "gradient of the weight")
 
 
 def test_softmax_modules_without_dim_take_pytorchs_implicit_axis_with_its_warning(torch):
     x = _rng("implicit").standard_normal((2, 3, 4))
     for cls in ("Softmax", "Softmin", "LogSoftmax"):
         with pytest.warns(UserWarning, match="Implicit dimension choice"):
-            ours = getattr(nn, cls)()(cr.tensor(x)).data
+            ours = getattr(nn, cls)()(cr.tensor(x)).numpy()
         with pytest.warns(UserWarning, match="Implicit dimension choice"):
             theirs = getattr(torch.nn, cls)()(torch.tensor(x))
         _close(ours, theirs, cls)
@@ -220,7 +220,7 @@ def test_shrinks_and_threshold_on_hand_computed_values() -> None:
 def test_prelu_slopes_each_channel_by_its_own_weight() -> None:
     x = cr.tensor(np.array([[-1.0, -2.0], [3.0, -4.0]]))
     layer = nn.PReLU(2)
-    layer.weight.data[:] = [0.5, 0.25]
+    layer.weight.numpy()[:] = [0.5, 0.25]
     out = layer(x)
     assert out.tolist() == [[-0.5, -0.5], [3.0, -1.0]]
     out.sum().backward()
@@ -246,10 +246,10 @@ def test_prelu_refuses_a_weight_that_fits_no_channel_count() -> None:
 def test_rrelu_draws_slopes_between_the_bounds_in_training_and_uses_their_mean_in_eval():
     x = cr.tensor(-np.ones(2000))
     layer = nn.RReLU(0.1, 0.3, generator=0)
-    slopes = -layer(x).data
+    slopes = -layer(x).numpy()
     assert slopes.min() >= 0.1 and slopes.max() <= 0.3
     assert abs(slopes.mean() - 0.2) < 0.01
-    assert np.allclose(-layer.eval()(x).data, 0.2)
+    assert np.allclose(-layer.eval()(x).numpy(), 0.2)
     assert F.rrelu(cr.tensor([2.0]), training=True).tolist() == [2.0]
 
 
@@ -257,8 +257,8 @@ def test_rrelu_gradient_is_the_drawn_slope_where_the_input_is_not_positive() -> 
     x = cr.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
     out = F.rrelu(x, 0.1, 0.3, training=True, generator=np.random.default_rng(3))
     out.sum().backward()
-    slope = -out.data[0]
-    assert x.grad.data[0] == slope and 0.1 <= x.grad.data[1] <= 0.3 and x.grad.data[2] == 1.0
+    slope = -out.numpy()[0]
+    assert x.grad.numpy()[0] == slope and 0.1 <= x.grad.numpy()[1] <= 0.3 and x.grad.numpy()[2] == 1.0
 
 
 def test_bad_activation_arguments_are_refused_with_pytorchs_words() -> None:
@@ -357,10 +357,10 @@ def test_inplace_functional_writes_into_its_input_and_backpropagates_as_torch(to
     b, bt = a * 1.0, at * 1.0
     out, expected = getattr(F, name)(b, *args), getattr(torch.nn.functional, name)(bt, *args)
     assert out is b and expected is bt
-    _close(b.data, bt, "values written in place")
+    _close(b.numpy(), bt, "values written in place")
     b.sum().backward()
     bt.sum().backward()
-    _close(a.grad.data, at.grad, "gradient through the in-place op")
+    _close(a.grad.numpy(), at.grad, "gradient through the in-place op")
 
 
 def test_inplace_functional_refuses_a_leaf_that_requires_grad() -> None:

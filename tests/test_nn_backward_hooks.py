@@ -19,19 +19,19 @@ def test_full_backward_hook_sees_the_layers_input_and_output_gradients():
     (y * weights).sum().backward()
     ((module, grad_input, grad_output),) = seen
     assert module is layer
-    np.testing.assert_allclose(grad_output[0].data, np.broadcast_to(weights, (4, 2)))
-    np.testing.assert_allclose(grad_input[0].data, grad_output[0].data @ layer.weight.data)
-    np.testing.assert_allclose(x.grad.data, grad_input[0].data)
+    np.testing.assert_allclose(grad_output[0].numpy(), np.broadcast_to(weights, (4, 2)))
+    np.testing.assert_allclose(grad_input[0].numpy(), grad_output[0].numpy() @ layer.weight.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), grad_input[0].numpy())
 
 
 def test_input_gradient_is_the_layers_share_when_the_input_also_feeds_elsewhere():
     layer = nn.Linear(2, 2).double()
     seen = []
-    layer.register_full_backward_hook(lambda m, gin, gout: seen.append(gin[0].data.copy()))
+    layer.register_full_backward_hook(lambda m, gin, gout: seen.append(gin[0].numpy().copy()))
     x = cr.tensor(np.ones((1, 2)), requires_grad=True)
     (layer(x).sum() + (x * 100).sum()).backward()
-    np.testing.assert_allclose(seen[0], layer.weight.data.sum(axis=0, keepdims=True))
-    np.testing.assert_allclose(x.grad.data, seen[0] + 100)
+    np.testing.assert_allclose(seen[0], layer.weight.numpy().sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(x.grad.numpy(), seen[0] + 100)
 
 
 def test_hook_runs_with_none_for_inputs_that_need_no_gradient_and_can_be_removed():
@@ -61,7 +61,7 @@ def test_backward_hooks_match_torch():
     reference.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
     ours, theirs = [], []
     for layer, ref in zip(model, reference):
-        layer.register_full_backward_hook(lambda m, gin, gout: ours.append(gin[0].data.copy()))
+        layer.register_full_backward_hook(lambda m, gin, gout: ours.append(gin[0].numpy().copy()))
         ref.register_full_backward_hook(lambda m, gin, gout: theirs.append(gin[0].numpy().copy()))
     x = np.random.default_rng(1).standard_normal((5, 3))
     model(cr.tensor(x, requires_grad=True)).sum().backward()

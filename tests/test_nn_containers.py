@@ -216,7 +216,7 @@ def test_parameter_containers_are_optimized_and_saved() -> None:
     opt = cr.optim.SGD(model.parameters(), lr=0.5)
     (model.scales[0] * model.scales[1] + model.named["bias"]).sum().backward()
     opt.step()
-    np.testing.assert_allclose(model.named["bias"].data, [-0.5, -0.5])
+    np.testing.assert_allclose(model.named["bias"].numpy(), [-0.5, -0.5])
 
 
 def test_numbered_children_are_indexed_not_listed_by_dir() -> None:

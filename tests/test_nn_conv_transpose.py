@@ -37,13 +37,13 @@ def run_both(ours, theirs, x, **kwargs):
     xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, want = ours(xo, **kwargs), theirs(xt, **kwargs)
     assert out.shape == tuple(want.shape) and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=RTOL, atol=ATOL)
     up = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(up)
     want.backward(torch.from_numpy(up))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
     for name, p in ours.named_parameters():
-        got, exp = p.grad.data, dict(theirs.named_parameters())[name].grad.numpy()
+        got, exp = p.grad.numpy(), dict(theirs.named_parameters())[name].grad.numpy()
         np.testing.assert_allclose(got, exp, rtol=RTOL, atol=ATOL, err_msg=name)
 
 
@@ -104,15 +104,15 @@ def test_functional_conv_padding_strings_match_torch(padding):
     x, w, b = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((4, 1, 2, 4)), np.ones(4)
     out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b), padding=padding, groups=2)
     want = torch.nn.functional.conv2d(*map(torch.tensor, (x, w, b)), padding=padding, groups=2)
-    np.testing.assert_allclose(out.data, want.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=RTOL, atol=ATOL)
 
 
 def test_transposed_weight_layout_and_init_bounds_are_pytorchs():
     layer = nn.ConvTranspose2d(4, 6, (3, 2), groups=2)
     assert layer.weight.shape == (4, 3, 3, 2) and layer.bias.shape == (6,)
     bound = 1 / np.sqrt(3 * 3 * 2)  # fan_in = out/groups · kh · kw
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
-    assert np.abs(layer.weight.data).max() > 0.8 * bound
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() > 0.8 * bound
 
 
 # ----- torch-free: worked examples and errors ---------------------------------------------------
@@ -131,10 +131,10 @@ def test_conv_transpose_is_the_adjoint_of_conv():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
     y = rng.standard_normal((2, 4, 4, 4))
-    conv = F.conv2d(cr.tensor(x), cr.tensor(w), stride=2, padding=1).data
+    conv = F.conv2d(cr.tensor(x), cr.tensor(w), stride=2, padding=1).numpy()
     back = F.conv_transpose2d(cr.tensor(y), cr.tensor(w), stride=2, padding=1)
     assert back.shape == x.shape
-    assert np.isclose((conv * y).sum(), (x * back.data).sum())
+    assert np.isclose((conv * y).sum(), (x * back.numpy()).sum())
 
 
 @pytest.mark.parametrize(

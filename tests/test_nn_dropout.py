@@ -111,7 +111,7 @@ def test_channel_dropout_does_not_warn_for_the_ranks_it_is_meant_for() -> None:
 )
 def test_channel_dropout_zeroes_whole_channels_at_rate_p_and_scales_the_rest(fn, shape, together):
     p = 0.3
-    out = fn(cr.ones(*shape, dtype=cr.float64), p, generator=0).data
+    out = fn(cr.ones(*shape, dtype=cr.float64), p, generator=0).numpy()
     rest = tuple(range(len(together), len(shape)))
     per_channel = out.reshape(out.shape[: len(together)] + (-1,))
     first = per_channel[..., :1]
@@ -127,15 +127,15 @@ def test_dropout2d_gradient_is_the_scaled_channel_mask() -> None:
     x = cr.tensor(np.random.default_rng(0).standard_normal((4, 5, 2, 3)), requires_grad=True)
     out = F.dropout2d(x, 0.4, generator=1)
     out.backward(np.ones(out.shape))
-    kept = out.data != 0
-    np.testing.assert_array_equal(x.grad.data, kept / 0.6)
-    np.testing.assert_allclose(out.data, x.data * kept / 0.6, rtol=0, atol=0)
+    kept = out.numpy() != 0
+    np.testing.assert_array_equal(x.grad.numpy(), kept / 0.6)
+    np.testing.assert_allclose(out.numpy(), x.numpy() * kept / 0.6, rtol=0, atol=0)
 
 
 def test_alpha_dropout_sends_dropped_elements_to_one_value_and_rescales_the_kept() -> None:
     p = 0.2
     x = np.random.default_rng(1).standard_normal((50, 40))
-    out = F.alpha_dropout(cr.tensor(x), p, training=True, generator=3).data
+    out = F.alpha_dropout(cr.tensor(x), p, training=True, generator=3).numpy()
     keep = np.random.default_rng(3).random(x.shape) >= p  # the same draw, read back
     a = 1 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
     np.testing.assert_allclose(out[keep], a * x[keep] + SELU_SATURATION * a * p, rtol=1e-14)
@@ -148,7 +148,7 @@ def test_alpha_dropout_equals_torchs_arithmetic_on_the_same_mask(torch) -> None:
     x = np.random.default_rng(2).standard_normal((2, 6, 3, 3))
     for fn, feature in ((F.alpha_dropout, False), (F.feature_alpha_dropout, True)):
         gen = np.random.default_rng(5)
-        ours = fn(cr.tensor(x), p, True, generator=gen).data
+        ours = fn(cr.tensor(x), p, True, generator=gen).numpy()
         # The same draw, read back: PyTorch's _dropout_impl on that keep-mask.
         shape = x.shape[:2] + (1, 1) if feature else x.shape
         keep = torch.from_numpy((np.random.default_rng(5).random(shape) >= p).astype(np.float64))
@@ -161,13 +161,13 @@ def test_alpha_dropout_equals_torchs_arithmetic_on_the_same_mask(torch) -> None:
 def test_alpha_dropout_keeps_zero_mean_and_unit_variance() -> None:
     x = np.random.default_rng(4).standard_normal(200_000)
     for p in (0.1, 0.5):
-        out = F.alpha_dropout(cr.tensor(x), p, training=True, generator=0).data
+        out = F.alpha_dropout(cr.tensor(x), p, training=True, generator=0).numpy()
         assert abs(out.mean()) < 0.01 and abs(out.var() - 1) < 0.02
 
 
 def test_feature_alpha_dropout_drops_whole_channels() -> None:
     out = F.feature_alpha_dropout(cr.zeros(30, 20, 4, dtype=cr.float64), 0.5, True, generator=0)
-    channels = out.data.reshape(600, 4)
+    channels = out.numpy().reshape(600, 4)
     assert np.all(channels == channels[:, :1]) and len(np.unique(channels)) == 2
 
 
@@ -186,22 +186,22 @@ def test_p_one_gives_zeros_and_zero_gradient_and_p_zero_the_input(name) -> None:
         warnings.simplefilter("ignore")  # dropout3d's rank warning
         out = fn(x, 1.0)
         assert fn(x, 0.0) is x or name == "dropout1d"
-    assert not out.data.any()
+    assert not out.numpy().any()
     out.sum().backward()
-    assert not x.grad.data.any()
+    assert not x.grad.numpy().any()
 
 
 def test_layers_draw_from_their_own_seeded_generator_and_follow_manual_seed() -> None:
     x = cr.ones(8, 6, 3, 3)
     a, b = nn.Dropout2d(0.5, generator=7), nn.Dropout2d(0.5, generator=7)
-    first = a(x).data
-    np.testing.assert_array_equal(b(x).data, first)
-    assert not np.array_equal(a(x).data, first)
+    first = a(x).numpy()
+    np.testing.assert_array_equal(b(x).numpy(), first)
+    assert not np.array_equal(a(x).numpy(), first)
     layer = nn.AlphaDropout(0.5)
     cr.manual_seed(3)
-    again = layer(x).data
+    again = layer(x).numpy()
     cr.manual_seed(3)
-    np.testing.assert_array_equal(layer(x).data, again)
+    np.testing.assert_array_equal(layer(x).numpy(), again)
 
 
 def test_channel_dropout_gradient_passes_finite_differences() -> None:

@@ -40,12 +40,12 @@ def pair(torch, make):
 def run_both(torch, ours, theirs, rng, *args) -> None:
     yo = ours(*[cr.tensor(a) if a is not None else None for a in args])
     yt = theirs(*[torch.tensor(a) if a is not None else None for a in args])
-    close(yo.data, yt, "output")
+    close(yo.numpy(), yt, "output")
     g = rng.standard_normal(yt.shape)
     (yo * cr.tensor(g)).sum().backward()
     (yt * torch.tensor(g)).sum().backward()
-    close(ours.weight.grad.data, theirs.weight.grad, "table gradient")
-    close(ours.weight.data, theirs.weight, "table after the look-up")
+    close(ours.weight.grad.numpy(), theirs.weight.grad, "table gradient")
+    close(ours.weight.numpy(), theirs.weight, "table after the look-up")
     ours.weight.grad, theirs.weight.grad = None, None
 
 
@@ -103,7 +103,7 @@ def test_from_pretrained_matches_torch(torch) -> None:
     ours = nn.Embedding.from_pretrained(cr.tensor(table), padding_idx=1)
     theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), padding_idx=1)
     assert ours.weight.requires_grad is theirs.weight.requires_grad is False
-    close(ours.weight.data, theirs.weight, "the table is kept, padding row included")
+    close(ours.weight.numpy(), theirs.weight, "the table is kept, padding row included")
     assert repr(ours).splitlines()[0] == repr(theirs)
 
 
@@ -124,7 +124,7 @@ def test_signatures_follow_torch(torch) -> None:
 def test_repeated_indices_accumulate_in_the_table_gradient() -> None:
     w = cr.tensor(np.zeros((3, 2)), requires_grad=True)
     F.embedding(cr.tensor(np.array([2, 0, 2, 2])), w).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
+    np.testing.assert_array_equal(w.grad.numpy(), [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
 
 
 def test_large_batches_take_the_sorted_path_and_agree_with_add_at() -> None:
@@ -135,34 +135,34 @@ def test_large_batches_take_the_sorted_path_and_agree_with_add_at() -> None:
     (F.embedding(cr.tensor(idx), w) * cr.tensor(g)).sum().backward()
     want = np.zeros((65, 8))
     np.add.at(want, idx.reshape(-1), g.reshape(-1, 8))
-    np.testing.assert_allclose(w.grad.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-12, atol=1e-12)
 
 
 def test_padding_row_starts_at_zero_and_gets_no_gradient() -> None:
     layer = nn.Embedding(4, 2, padding_idx=-1, generator=0)
     assert layer.padding_idx == 3
-    np.testing.assert_array_equal(layer.weight.data[3], 0.0)
+    np.testing.assert_array_equal(layer.weight.numpy()[3], 0.0)
     layer(cr.tensor(np.array([3, 3, 1]))).sum().backward()
-    np.testing.assert_array_equal(layer.weight.grad.data[3], 0.0)
-    np.testing.assert_array_equal(layer.weight.grad.data[1], 1.0)
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[3], 0.0)
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[1], 1.0)
 
 
 def test_initialization_is_standard_normal() -> None:
-    w = nn.Embedding(400, 50, generator=1).weight.data
+    w = nn.Embedding(400, 50, generator=1).weight.numpy()
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1.0) < 0.02
 
 
 def test_scale_grad_by_freq_divides_by_the_count() -> None:
     w = cr.tensor(np.zeros((2, 1)), requires_grad=True)
     F.embedding(cr.tensor(np.array([1, 1, 1, 0])), w, scale_grad_by_freq=True).sum().backward()
-    np.testing.assert_allclose(w.grad.data, [[1.0], [1.0]])
+    np.testing.assert_allclose(w.grad.numpy(), [[1.0], [1.0]])
 
 
 def test_max_norm_rescales_looked_up_rows_in_place() -> None:
     w = cr.tensor(np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]]))
     F.embedding(cr.tensor(np.array([0, 1])), w, max_norm=1.0)
-    np.testing.assert_allclose(w.data[0], [0.6, 0.8], rtol=1e-6)
-    np.testing.assert_array_equal(w.data[1:], [[0.3, 0.4], [6.0, 8.0]])  # not looked up
+    np.testing.assert_allclose(w.numpy()[0], [0.6, 0.8], rtol=1e-6)
+    np.testing.assert_array_equal(w.numpy()[1:], [[0.3, 0.4], [6.0, 8.0]])  # not looked up
 
 
 def test_float_indices_are_refused_with_the_types_expected() -> None:
@@ -198,9 +198,9 @@ def test_embedding_bag_worked_example_and_offset_errors() -> None:
     w = cr.tensor(np.array([[1.0], [2.0], [4.0]]))
     idx, off = cr.tensor(np.array([0, 1, 2, 2])), cr.tensor(np.array([0, 1, 1]))
     # Bags [0], [], [1, 2, 2]: an empty bag gives zero.
-    np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="sum").data, [[1], [0], [10]])
-    np.testing.assert_allclose(F.embedding_bag(idx, w, off).data, [[1], [0], [10 / 3]])
-    np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="max").data, [[1], [0], [4]])
+    np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="sum").numpy(), [[1], [0], [10]])
+    np.testing.assert_allclose(F.embedding_bag(idx, w, off).numpy(), [[1], [0], [10 / 3]])
+    np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="max").numpy(), [[1], [0], [4]])
     with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
         F.embedding_bag(idx, w)
     with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):

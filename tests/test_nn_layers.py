@@ -49,12 +49,12 @@ def test_linear_init_is_reproducible_from_manual_seed_or_a_generator() -> None:
     a = nn.Linear(4, 3)
     cr.manual_seed(3)
     b = nn.Linear(4, 3)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    np.testing.assert_array_equal(a.bias.data, b.bias.data)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.bias.numpy(), b.bias.numpy())
     c = nn.Linear(4, 3, generator=np.random.default_rng(1))
     d = nn.Linear(4, 3, generator=np.random.default_rng(1))
-    np.testing.assert_array_equal(c.weight.data, d.weight.data)
-    assert not np.array_equal(a.weight.data, c.weight.data)
+    np.testing.assert_array_equal(c.weight.numpy(), d.weight.numpy())
+    assert not np.array_equal(a.weight.numpy(), c.weight.numpy())
 
 
 def test_linear_accepts_arrays_and_leading_batch_axes() -> None:
@@ -82,7 +82,7 @@ def test_a_float32_model_stays_float32_through_a_training_step() -> None:
     nn.utils.clip_grad_norm_(model.parameters(), 0.1)
     with cr.no_grad():
         for p in model.parameters():
-            p.data -= 0.1 * p.grad.data
+            p.data -= 0.1 * p.grad.numpy()
     model.eval()
     model(f32(2, 4))
     float32 = np.dtype(np.float32)
@@ -99,7 +99,7 @@ def test_a_float32_model_stays_float32_through_a_training_step() -> None:
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_dropout_zeroes_a_fraction_p_and_scales_the_rest_to_keep_the_mean(p: float) -> None:
     x = cr.tensor(np.full((200, 500), 2.0))
-    out = nn.Dropout(p, generator=np.random.default_rng(0))(x).data
+    out = nn.Dropout(p, generator=np.random.default_rng(0))(x).numpy()
     dropped = (out == 0).mean()
     assert abs(dropped - p) < 4 * math.sqrt(p * (1 - p) / out.size)
     np.testing.assert_allclose(out[out != 0], 2.0 / (1 - p))
@@ -110,15 +110,15 @@ def test_dropout_is_the_identity_in_eval_mode_and_at_p_zero() -> None:
     x = f32(3, 4)
     assert nn.Dropout(0.5).eval()(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).data.any()
+    assert not nn.Dropout(1.0)(x).numpy().any()
 
 
 def test_dropout_masks_repeat_under_manual_seed_and_vary_between_calls() -> None:
     layer, x = nn.Dropout(0.5), cr.tensor(np.ones(100))
     cr.manual_seed(11)
-    first, second = layer(x).data, layer(x).data
+    first, second = layer(x).numpy(), layer(x).numpy()
     cr.manual_seed(11)
-    np.testing.assert_array_equal(layer(x).data, first)
+    np.testing.assert_array_equal(layer(x).numpy(), first)
     assert not np.array_equal(first, second)
 
 
@@ -126,7 +126,7 @@ def test_dropout_gradient_flows_through_the_kept_elements_only() -> None:
     x = cr.tensor(np.ones(50), requires_grad=True)
     out = nn.Dropout(0.5, generator=np.random.default_rng(2))(x)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, out.data)
+    np.testing.assert_array_equal(x.grad.numpy(), out.numpy())
 
 
 def test_dropout_rejects_probabilities_outside_zero_one() -> None:
@@ -140,7 +140,7 @@ def test_dropout_rejects_probabilities_outside_zero_one() -> None:
 def test_batchnorm_training_output_has_zero_mean_unit_variance_per_channel() -> None:
     bn = nn.BatchNorm1d(3, dtype=np.float64)
     x = cr.tensor(np.random.default_rng(0).normal(5.0, 3.0, (64, 3, 4)))
-    out = bn(x).data
+    out = bn(x).numpy()
     np.testing.assert_allclose(out.mean(axis=(0, 2)), 0.0, atol=1e-12)
     np.testing.assert_allclose(out.var(axis=(0, 2)), 1.0, rtol=1e-4)
     assert bn.num_batches_tracked.item() == 1
@@ -149,7 +149,7 @@ def test_batchnorm_training_output_has_zero_mean_unit_variance_per_channel() -> 
 def test_batchnorm_gradients_pass_gradcheck_in_training_mode() -> None:
     bn = nn.BatchNorm1d(2, dtype=np.float64, track_running_stats=False)
     rng = np.random.default_rng(1)
-    bn.weight.data[...] = rng.uniform(0.5, 2.0, 2)
+    bn.weight.numpy()[...] = rng.uniform(0.5, 2.0, 2)
     x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
     w = cr.tensor(rng.standard_normal((4, 2, 3)))
 
@@ -159,20 +159,20 @@ def test_batchnorm_gradients_pass_gradcheck_in_training_mode() -> None:
         return (bn(x) * w).sum()
 
     assert cr.gradcheck(weighted_sum, [x, bn.weight, bn.bias])
-    assert bn.weight.grad is not None and bn.weight.grad.data.any()
+    assert bn.weight.grad is not None and bn.weight.grad.numpy().any()
 
 
 def test_batchnorm_eval_uses_running_stats_and_leaves_them_alone() -> None:
     bn = nn.BatchNorm1d(2).eval()
     x = f32(1, 2)  # one sample is fine in eval mode
-    np.testing.assert_allclose(bn(x).data, x.data / np.sqrt(1 + 1e-5), rtol=1e-6)
-    assert bn.num_batches_tracked.item() == 0 and not bn.running_mean.data.any()
+    np.testing.assert_allclose(bn(x).numpy(), x.numpy() / np.sqrt(1 + 1e-5), rtol=1e-6)
+    assert bn.num_batches_tracked.item() == 0 and not bn.running_mean.numpy().any()
 
 
 def test_batchnorm_without_running_stats_has_no_buffers_and_uses_the_batch_in_eval() -> None:
     bn = nn.BatchNorm1d(2, track_running_stats=False).eval()
     assert list(bn.buffers()) == [] and list(bn.state_dict()) == ["weight", "bias"]
-    out = bn(f32(5, 2)).data
+    out = bn(f32(5, 2)).numpy()
     np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-6)
 
 
@@ -188,10 +188,10 @@ def test_batchnorm_names_the_layer_and_the_bad_shape() -> None:
 def test_batchnorm_reset_restores_initial_state() -> None:
     bn = nn.BatchNorm1d(2)
     bn(f32(4, 2) * 3.0 + 1.0)
-    bn.weight.data[...] = 5.0
+    bn.weight.numpy()[...] = 5.0
     bn.reset_parameters()
-    assert bn.num_batches_tracked.item() == 0 and (bn.running_var.data == 1).all()
-    assert (bn.weight.data == 1).all() and not bn.running_mean.data.any()
+    assert bn.num_batches_tracked.item() == 0 and (bn.running_var.numpy() == 1).all()
+    assert (bn.weight.numpy() == 1).all() and not bn.running_mean.numpy().any()
 
 
 # ----- activations and losses --------------------------------------------------------------------
@@ -199,11 +199,11 @@ def test_batchnorm_reset_restores_initial_state() -> None:
 
 def test_softmax_modules_take_pytorch_dim_and_warn_when_it_is_implicit() -> None:
     x = f32(2, 3)
-    np.testing.assert_allclose(nn.Softmax(dim=0)(x).data.sum(axis=0), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).data, cr.functional.log_softmax(x, 1).data)
+    np.testing.assert_allclose(nn.Softmax(dim=0)(x).numpy().sum(axis=0), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).numpy(), cr.functional.log_softmax(x, 1).numpy())
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         implicit = nn.Softmax()(x)  # PyTorch's deprecated choice: dim 1 for a 2-D input
-    np.testing.assert_allclose(implicit.data.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(implicit.numpy().sum(axis=1), 1.0, rtol=1e-6)
 
 
 def test_activation_settings_are_checked_when_the_layer_is_built() -> None:
@@ -248,10 +248,10 @@ INITS = [
 @pytest.mark.parametrize("fill", INITS)
 def test_random_init_fills_in_place_keeping_dtype_and_repeats_under_manual_seed(fill) -> None:
     p = nn.Parameter(np.zeros((4, 5), dtype=np.float32))
-    array = p.data
+    array = p.numpy()
     cr.manual_seed(5)
     assert fill(p, None) is p
-    assert p.data is array and array.dtype == np.float32 and array.any()
+    assert p.numpy() is array and array.dtype == np.float32 and array.any()
     first = array.copy()
     cr.manual_seed(5)
     fill(p, None)
@@ -264,7 +264,7 @@ def test_constant_inits_fill_tensors_and_arrays() -> None:
     array = np.empty((2, 2))
     assert nn.init.constant_(array, 0.5) is array and (array == 0.5).all()
     t = nn.init.ones_(cr.tensor(np.empty(3)))
-    assert (t.data == 1).all() and not nn.init.zeros_(t).data.any()
+    assert (t.numpy() == 1).all() and not nn.init.zeros_(t).numpy().any()
 
 
 def test_fans_and_gains_follow_pytorchs_formulas() -> None:
@@ -304,10 +304,10 @@ def params_with_grads(dtype: type, *grads: list[float]) -> list[nn.Parameter]:
 
 def test_clip_grad_norm_scales_the_same_arrays_and_keeps_float32() -> None:
     params = params_with_grads(np.float32, [3.0], [4.0]) + [nn.Parameter(np.zeros(2, np.float32))]
-    arrays = [p.grad.data for p in params[:2]]
+    arrays = [p.grad.numpy() for p in params[:2]]
     total = nn.utils.clip_grad_norm_(iter(params), max_norm=1.0)
     assert total.dtype == np.float32 and total.item() == pytest.approx(5.0)
-    assert all(p.grad.data is a for p, a in zip(params, arrays, strict=False))
+    assert all(p.grad.numpy() is a for p, a in zip(params, arrays, strict=False))
     assert arrays[0].dtype == np.float32
     np.testing.assert_allclose(np.concatenate(arrays), [0.6, 0.8], rtol=1e-5)
     assert params[2].grad is None
@@ -316,24 +316,24 @@ def test_clip_grad_norm_scales_the_same_arrays_and_keeps_float32() -> None:
 def test_clip_grad_norm_leaves_small_gradients_and_handles_edge_cases() -> None:
     (p,) = params_with_grads(np.float64, [0.3, -0.4])
     assert nn.utils.clip_grad_norm_(p, 1.0, norm_type="inf").item() == pytest.approx(0.4)
-    np.testing.assert_array_equal(p.grad.data, [0.3, -0.4])
+    np.testing.assert_array_equal(p.grad.numpy(), [0.3, -0.4])
     assert nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
     (q,) = params_with_grads(np.float64, [np.inf, 1.0])
     with pytest.raises(RuntimeError, match="error_if_nonfinite"):
         nn.utils.clip_grad_norm_([q], 1.0, error_if_nonfinite=True)
     assert nn.utils.clip_grad_norm_([q], 1.0).item() == math.inf
-    np.testing.assert_array_equal(q.grad.data, [np.nan, 0.0])  # inf·0 and 1·0, as in torch
+    np.testing.assert_array_equal(q.grad.numpy(), [np.nan, 0.0])  # inf·0 and 1·0, as in torch
     # As PyTorch: a NaN anywhere makes the norm NaN, and without the check every grad NaN.
-    p.grad.data[0] = np.nan
+    p.grad.numpy()[0] = np.nan
     assert math.isnan(nn.utils.clip_grad_norm_([q, p], 1.0, norm_type=math.inf).item())
-    assert np.isnan(q.grad.data).all()
+    assert np.isnan(q.grad.numpy()).all()
 
 
 def test_clip_grad_value_clamps_in_place() -> None:
     (p,) = params_with_grads(np.float32, [-2.0, 0.5, 3.0])
-    array = p.grad.data
+    array = p.grad.numpy()
     nn.utils.clip_grad_value_([p], 1.0)
-    assert p.grad.data is array and array.tolist() == [-1.0, 0.5, 1.0]
+    assert p.grad.numpy() is array and array.tolist() == [-1.0, 0.5, 1.0]
     with pytest.raises(ValueError, match="clip_value"):
         nn.utils.clip_grad_value_([p], -1.0)
 

@@ -29,7 +29,7 @@ def test_label_smoothing_is_cross_entropy_against_the_mixed_target_whose_gradien
     loss = F.cross_entropy(logits, np.array([1]), label_smoothing=0.5)
     assert loss.item() == pytest.approx(-(0.25 * math.log(0.25) + 0.75 * math.log(0.75)))
     loss.backward()
-    np.testing.assert_allclose(logits.grad.data, [[0.0, 0.0]], atol=1e-15)
+    np.testing.assert_allclose(logits.grad.numpy(), [[0.0, 0.0]], atol=1e-15)
 
 
 def test_label_smoothing_leaves_ignored_rows_out_of_both_terms_and_of_the_mean():
@@ -52,7 +52,7 @@ def test_label_smoothing_zero_and_probability_targets_agree_with_the_plain_loss(
 def test_smooth_l1_is_quadratic_below_beta_and_linear_above():
     # d = 0.2: ½·0.04/0.5 = 0.04; d = −2: 2 − 0.25 = 1.75.
     out = F.smooth_l1_loss(t([0.2, -2.0]), [0.0, 0.0], reduction="none", beta=0.5)
-    np.testing.assert_allclose(out.data, [0.04, 1.75])
+    np.testing.assert_allclose(out.numpy(), [0.04, 1.75])
     assert nn.SmoothL1Loss(beta=0.0)(t([0.2, -2.0]), [0.0, 0.0]).item() == pytest.approx(1.1)
 
 
@@ -67,9 +67,9 @@ def test_poisson_nll_with_and_without_stirlings_term():
     # e^0 − 2·0 = 1; Stirling adds 2 log 2 − 2 + ½ log(4π) for t = 2, nothing for t ≤ 1.
     plain = F.poisson_nll_loss(t([0.0, 0.0]), [2.0, 1.0], reduction="none")
     full = F.poisson_nll_loss(t([0.0, 0.0]), [2.0, 1.0], full=True, reduction="none")
-    np.testing.assert_allclose(plain.data, [1.0, 1.0])
+    np.testing.assert_allclose(plain.numpy(), [1.0, 1.0])
     stirling = 2 * math.log(2) - 2 + 0.5 * math.log(4 * math.pi)
-    np.testing.assert_allclose(full.data, [1.0 + stirling, 1.0])
+    np.testing.assert_allclose(full.numpy(), [1.0 + stirling, 1.0])
     rate = F.poisson_nll_loss(t([2.0]), [2.0], log_input=False, eps=0.0)
     assert rate.item() == pytest.approx(2 - 2 * math.log(2))
 
@@ -84,7 +84,7 @@ def test_gaussian_nll_of_a_unit_error_under_variance_4():
 def test_gaussian_nll_accepts_one_variance_per_sample_and_clamps_it_at_eps():
     x = t([[1.0, 3.0], [0.0, 0.0]])
     per_sample = F.gaussian_nll_loss(x, np.zeros((2, 2)), t([1.0, 1.0]), reduction="none")
-    np.testing.assert_allclose(per_sample.data, [[0.5, 4.5], [0.0, 0.0]])
+    np.testing.assert_allclose(per_sample.numpy(), [[0.5, 4.5], [0.0, 0.0]])
     clamped = F.gaussian_nll_loss(t([0.0]), [0.0], t([0.0]), eps=1e-2)
     assert clamped.item() == pytest.approx(0.5 * math.log(1e-2))
 
@@ -93,7 +93,7 @@ def test_margin_hinge_and_soft_margin_examples():
     assert F.margin_ranking_loss(t([1.0]), t([2.0]), t([1.0]), margin=0.5).item() == 1.5
     assert F.margin_ranking_loss(t([1.0]), t([2.0]), t([-1.0]), margin=0.5).item() == 0.0
     hinge = F.hinge_embedding_loss(t([0.3, 2.0, 0.3]), [-1.0, -1.0, 1.0], reduction="none")
-    np.testing.assert_allclose(hinge.data, [0.7, 0.0, 0.3])
+    np.testing.assert_allclose(hinge.numpy(), [0.7, 0.0, 0.3])
     assert F.soft_margin_loss(t([0.0]), [1.0]).item() == pytest.approx(math.log(2))
     # −logsigmoid stays exact where log(1 + e^(−yx)) would overflow.
     assert F.soft_margin_loss(t([-1000.0]), [1.0]).item() == pytest.approx(1000.0)
@@ -102,7 +102,7 @@ def test_margin_hinge_and_soft_margin_examples():
 def test_cosine_embedding_loss_of_orthogonal_vectors():
     x1, x2 = t([[1.0, 0.0], [1.0, 0.0]]), t([[0.0, 1.0], [0.0, 1.0]])
     out = F.cosine_embedding_loss(x1, x2, [1.0, -1.0], margin=-0.5, reduction="none")
-    np.testing.assert_allclose(out.data, [1.0, 0.5])
+    np.testing.assert_allclose(out.numpy(), [1.0, 0.5])
 
 
 def test_multi_margin_and_multilabel_margin_examples():
@@ -116,7 +116,7 @@ def test_multi_margin_and_multilabel_margin_examples():
 
 def test_multilabel_soft_margin_averages_the_logistic_terms_over_classes():
     out = F.multilabel_soft_margin_loss(t([[0.0, 0.0]]), [[1.0, 0.0]], reduction="none")
-    np.testing.assert_allclose(out.data, [math.log(2)])
+    np.testing.assert_allclose(out.numpy(), [math.log(2)])
 
 
 def test_triplet_losses_with_a_3_4_5_triangle():
@@ -135,18 +135,18 @@ def test_distances_of_small_integers():
         1 / math.sqrt(2)
     )
     assert F.pairwise_distance(t([[0.0, 0.0]]), t([[3.0, 4.0]]), eps=0.0).item() == 5.0
-    np.testing.assert_allclose(F.cdist(t([[0.0, 0.0]]), t([[3.0, 4.0], [0.0, 0.0]])).data, [[5, 0]])
-    np.testing.assert_allclose(F.pdist(t([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])).data, [5, 10, 5])
+    np.testing.assert_allclose(F.cdist(t([[0.0, 0.0]]), t([[3.0, 4.0], [0.0, 0.0]])).numpy(), [[5, 0]])
+    np.testing.assert_allclose(F.pdist(t([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])).numpy(), [5, 10, 5])
     assert cr.cdist is F.cdist
 
 
 def test_zero_distances_have_zero_gradients_not_nan():
     x = t([[1.0, 2.0], [1.0, 2.0]], grad=True)
     F.cdist(x, x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 2)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))
     y = t([[1.0, 2.0], [1.0, 2.0]], grad=True)
     F.pdist(y).sum().backward()
-    np.testing.assert_array_equal(y.grad.data, np.zeros((2, 2)))
+    np.testing.assert_array_equal(y.grad.numpy(), np.zeros((2, 2)))
 
 
 # ----- legacy arguments ------------------------------------------------------------------------
@@ -275,4 +275,4 @@ def test_mean_over_only_ignored_targets_is_nan_with_a_zero_gradient(fn, smoothin
     loss = getattr(F, fn)(x, cr.tensor([-100, -100]), **extra)
     loss.backward()
     assert np.isnan(loss.item())
-    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))

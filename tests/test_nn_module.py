@@ -53,13 +53,13 @@ def test_parameter_from_a_computed_tensor_is_a_new_leaf_sharing_its_data() -> No
     x = cr.tensor(np.ones(2), requires_grad=True)
     y = x * 2.0
     p = nn.Parameter(y)
-    assert p.is_leaf and p.requires_grad and p.data is y.data
+    assert p.is_leaf and p.requires_grad and p.numpy() is y.numpy()
 
 
 def test_parameter_copies_read_only_arrays_so_it_can_be_written_in_place() -> None:
     p = nn.Parameter(np.broadcast_to(np.zeros(1), (3,)))
-    p.data[...] = 1.0
-    assert p.data.tolist() == [1.0, 1.0, 1.0]
+    p.numpy()[...] = 1.0
+    assert p.numpy().tolist() == [1.0, 1.0, 1.0]
 
 
 def test_parameter_repr_says_it_is_a_parameter() -> None:
@@ -152,8 +152,8 @@ def test_apply_visits_children_before_their_parent() -> None:
 def test_deepcopy_gives_independent_parameters() -> None:
     model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
     twin = copy.deepcopy(model)
-    twin[0].weight.data[...] = 7.0
-    assert isinstance(twin[0].weight, nn.Parameter) and not (model[0].weight.data == 7.0).any()
+    twin[0].weight.numpy()[...] = 7.0
+    assert isinstance(twin[0].weight, nn.Parameter) and not (model[0].weight.numpy() == 7.0).any()
 
 
 # ----- containers ------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_sequential_indexes_slices_iterates_and_grows() -> None:
 
 def test_sequential_runs_its_stages_in_order_and_accepts_a_dict_of_names() -> None:
     model = nn.Sequential({"scale": nn.Linear(1, 1, bias=False), "act": nn.ReLU()})
-    model.scale.weight.data[...] = 2.0
+    model.scale.weight.numpy()[...] = 2.0
     assert list(model.state_dict()) == ["scale.weight"]
     assert model(cr.tensor(np.array([[3.0], [-1.0]], dtype=np.float32))).tolist() == [[6.0], [0.0]]
 
@@ -215,9 +215,9 @@ def test_train_and_eval_reach_every_submodule() -> None:
 def test_zero_grad_sets_gradients_to_none_or_zero_in_place() -> None:
     model = nn.Linear(3, 2)
     model(cr.tensor(np.ones((4, 3), dtype=np.float32))).sum().backward()
-    grad = model.weight.grad.data
+    grad = model.weight.grad.numpy()
     model.zero_grad(set_to_none=False)
-    assert model.weight.grad.data is grad and not grad.any()
+    assert model.weight.grad.numpy() is grad and not grad.any()
     model.zero_grad()
     assert model.weight.grad is None and model.bias.grad is None
 
@@ -240,11 +240,11 @@ def test_forward_hook_sees_arguments_and_output_and_may_replace_it() -> None:
 
     handle = layer.register_forward_hook(hook)
     x = cr.tensor(np.ones((4, 3), dtype=np.float32))
-    assert not layer(x).data.any()
+    assert not layer(x).numpy().any()
     assert seen == [(layer, (4, 3), (4, 2))]
     handle.remove()
     handle.remove()  # a second remove is harmless
-    assert layer(x).data.any() and len(seen) == 1
+    assert layer(x).numpy().any() and len(seen) == 1
 
 
 def test_forward_pre_hook_may_replace_the_arguments() -> None:
@@ -307,18 +307,18 @@ def test_state_dict_holds_copies_under_dotted_names() -> None:
     ]
     assert all(type(v) is np.ndarray for v in state.values())
     state["0.weight"][...] = 5.0
-    assert not (model[0].weight.data == 5.0).any()
+    assert not (model[0].weight.numpy() == 5.0).any()
 
 
 def test_load_state_dict_round_trip_copies_into_the_existing_arrays() -> None:
     source = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     source(cr.tensor(np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)))
     target = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
-    arrays = {name: t.data for name, t in target._state_entries()}
+    arrays = {name: t.numpy() for name, t in target._state_entries()}
     assert target.load_state_dict(source.state_dict()) == ([], [])
     for name, value in source.state_dict().items():
         np.testing.assert_array_equal(target.state_dict()[name], value)
-        assert dict(target._state_entries())[name].data is arrays[name]
+        assert dict(target._state_entries())[name].numpy() is arrays[name]
     assert target[1].num_batches_tracked.item() == 1
 
 
@@ -354,7 +354,7 @@ def test_non_strict_load_reports_missing_and_unexpected_but_still_checks_shapes(
         {"weight": np.ones((3, 2), np.float32), "extra": 1}, strict=False
     )
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
-    assert (model.weight.data == 1).all()
+    assert (model.weight.numpy() == 1).all()
     with pytest.raises(RuntimeError, match=r"weight: got shape \(2, 3\)"):
         model.load_state_dict({"weight": np.ones((2, 3), np.float32)}, strict=False)
 
@@ -362,7 +362,7 @@ def test_non_strict_load_reports_missing_and_unexpected_but_still_checks_shapes(
 def test_load_state_dict_accepts_tensors_and_refuses_non_mappings() -> None:
     model = nn.Linear(2, 1, bias=False)
     model.load_state_dict({"weight": cr.tensor(np.full((1, 2), 3.0, np.float32))})
-    assert (model.weight.data == 3).all()
+    assert (model.weight.numpy() == 3).all()
     with pytest.raises(TypeError, match="mapping"):
         model.load_state_dict([("weight", np.zeros((1, 2)))])
 

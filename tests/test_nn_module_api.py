@@ -128,8 +128,8 @@ def test_load_with_assign_puts_the_given_tensors_in_place() -> None:
     model.load_state_dict(state, assign=True)
     assert model.weight is weight and not weight.requires_grad  # keeps the old requires_grad
     assert isinstance(model.bias, nn.Parameter) and model.bias.requires_grad
-    assert model.bias.data.tolist() == [4.0, 4.0]
-    assert model.running_mean.data is state["running_mean"]  # the given array itself
+    assert model.bias.numpy().tolist() == [4.0, 4.0]
+    assert model.running_mean.numpy() is state["running_mean"]  # the given array itself
 
 
 def test_load_errors_list_each_problem_on_its_own_line_in_pytorchs_words() -> None:
@@ -208,9 +208,9 @@ def test_bilinear_computes_x1_a_x2_plus_b_over_leading_axes() -> None:
     rng = np.random.default_rng(1)
     x1, x2 = rng.standard_normal((5, 6, 2)), rng.standard_normal((5, 6, 3))
     out = layer(cr.tensor(x1), cr.tensor(x2))
-    expected = np.einsum("bni,oij,bnj->bno", x1, layer.weight.data, x2) + layer.bias.data
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    assert np.abs(layer.weight.data).max() <= 1 / np.sqrt(2)
+    expected = np.einsum("bni,oij,bnj->bno", x1, layer.weight.numpy(), x2) + layer.bias.numpy()
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    assert np.abs(layer.weight.numpy()).max() <= 1 / np.sqrt(2)
     assert repr(nn.Bilinear(2, 3, 4, bias=False)).startswith(
         "Bilinear(in1_features=2, in2_features=3, out_features=4, bias=False)"
     )

@@ -121,7 +121,7 @@ def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
     assert total.shape == tuple(expected.shape) == ()
     for o, t in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
     tensors = [cr.tensor(g) for g in grads]
     np.testing.assert_allclose(
         nn.utils.get_total_norm(tensors, norm_type).item(),
@@ -136,7 +136,7 @@ def test_clip_grad_value_matches_torch() -> None:
     ours.grad, theirs.grad = cr.tensor(g.copy()), torch.tensor(g)
     nn.utils.clip_grad_value_(ours, 1.25)
     tnn.utils.clip_grad_value_(theirs, 1.25)
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
 def test_parameters_to_vector_matches_torch() -> None:
@@ -144,7 +144,7 @@ def test_parameters_to_vector_matches_torch() -> None:
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     vec = nn.utils.parameters_to_vector(ours.parameters())
     np.testing.assert_array_equal(
-        vec.data, tnn.utils.parameters_to_vector(theirs.parameters()).detach().numpy()
+        vec.numpy(), tnn.utils.parameters_to_vector(theirs.parameters()).detach().numpy()
     )
 
 
@@ -218,12 +218,12 @@ def test_bilinear_matches_torch() -> None:
     a, b = cr.tensor(x1, requires_grad=True), cr.tensor(x2, requires_grad=True)
     ta, tb = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
     out, expected = ours(a, b), theirs(ta, tb)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12)
     upstream = rng.standard_normal((5, 4))
     out.backward(upstream)
     expected.backward(torch.from_numpy(upstream))
     for mine, torchs in [(a, ta), (b, tb), (ours.weight, theirs.weight), (ours.bias, theirs.bias)]:
-        np.testing.assert_allclose(mine.grad.data, torchs.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mine.grad.numpy(), torchs.grad.numpy(), rtol=1e-10, atol=1e-12)
     assert repr(ours).splitlines()[0] == repr(theirs)
 
 
@@ -346,7 +346,7 @@ def test_fused_conv_bn_weights_match_torch(transpose: bool) -> None:
         *(torch.from_numpy(arrays[k]) for k in ("g", "beta")), transpose,
     )  # fmt: skip
     for mine, torchs in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(mine.data, torchs.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mine.numpy(), torchs.detach().numpy(), rtol=1e-12)
 
 
 def test_fused_linear_bn_weights_match_torch() -> None:
@@ -367,4 +367,4 @@ def test_fused_linear_bn_weights_match_torch() -> None:
         torch.from_numpy(arrays["beta"]),
     )
     for mine, torchs in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(mine.data, torchs.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mine.numpy(), torchs.detach().numpy(), rtol=1e-12)

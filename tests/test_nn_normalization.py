@@ -34,21 +34,21 @@ def close(ours, theirs, what: str) -> None:
 def perturb(module: nn.Module, rng: np.random.Generator) -> None:
     """Parameters away from their initial 1 and 0, so the affine part is tested."""
     for p in module.parameters():
-        p.data[...] = rng.uniform(0.5, 2.0, p.shape)
+        p.numpy()[...] = rng.uniform(0.5, 2.0, p.shape)
 
 
 def run_both(torch, ours, theirs, x: np.ndarray, rng: np.random.Generator) -> None:
     xo = cr.tensor(x, requires_grad=True)
     xt = torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
-    close(yo.data, yt, "output")
+    close(yo.numpy(), yt, "output")
     g = rng.standard_normal(yt.shape)
     (yo * cr.tensor(g)).sum().backward()
     (yt * torch.tensor(g)).sum().backward()
-    close(xo.grad.data, xt.grad, "input gradient")
+    close(xo.grad.numpy(), xt.grad, "input gradient")
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        close(p.grad.data, theirs_params[name].grad, f"gradient of {name}")
+        close(p.grad.numpy(), theirs_params[name].grad, f"gradient of {name}")
         p.grad = None
         theirs_params[name].grad = None
 
@@ -146,10 +146,10 @@ def test_functional_batch_norm_updates_running_stats_in_place_as_torch(torch) ->
     for _ in range(2):
         F.batch_norm(cr.tensor(x), rm, rv, training=True, momentum=0.25)
         torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=0.25)
-    close(rm.data, trm, "running_mean")
-    close(rv.data, trv, "running_var")
+    close(rm.numpy(), trm, "running_mean")
+    close(rv.numpy(), trv, "running_var")
     out = F.batch_norm(cr.tensor(x), rm, rv, training=False)
-    close(out.data, torch.nn.functional.batch_norm(torch.tensor(x), trm, trv), "eval output")
+    close(out.numpy(), torch.nn.functional.batch_norm(torch.tensor(x), trm, trv), "eval output")
 
 
 def test_constructor_signatures_follow_torch(torch) -> None:
@@ -173,25 +173,25 @@ def test_layer_norm_worked_example() -> None:
     # Row [1, 2, 3]: mean 2, biased variance 2/3, so x̂ = (x − 2)/√(2/3 + eps).
     x = cr.tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True)
     y = F.layer_norm(x, 3, eps=0.0)
-    np.testing.assert_allclose(y.data, [[-np.sqrt(1.5), 0.0, np.sqrt(1.5)]])
+    np.testing.assert_allclose(y.numpy(), [[-np.sqrt(1.5), 0.0, np.sqrt(1.5)]])
     # Σ of a normalized row is constant, so its gradient is zero everywhere.
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 0.0, atol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-15)
 
 
 def test_rms_norm_worked_example_and_default_eps() -> None:
     # [3, 4]: mean square 12.5, so y = x / √12.5.
     y = F.rms_norm(cr.tensor(np.array([3.0, 4.0])), 2, eps=0.0)
-    np.testing.assert_allclose(y.data, np.array([3.0, 4.0]) / np.sqrt(12.5))
+    np.testing.assert_allclose(y.numpy(), np.array([3.0, 4.0]) / np.sqrt(12.5))
     zero = F.rms_norm(cr.tensor(np.zeros(2, dtype=np.float32)), 2)
-    assert np.all(zero.data == 0) and zero.data.dtype == np.float32
+    assert np.all(zero.numpy() == 0) and zero.numpy().dtype == np.float32
 
 
 def test_layer_norm_is_exact_for_a_large_offset() -> None:
     # A two-pass variance: an offset of 1e8 does not swamp a spread of 1 in float64.
     x = 1e8 + np.array([[-1.0, 0.0, 1.0]])
     y = F.layer_norm(cr.tensor(x), 3, eps=0.0)
-    np.testing.assert_allclose(y.data, [[-np.sqrt(1.5), 0.0, np.sqrt(1.5)]], rtol=1e-12)
+    np.testing.assert_allclose(y.numpy(), [[-np.sqrt(1.5), 0.0, np.sqrt(1.5)]], rtol=1e-12)
 
 
 def test_group_norm_refuses_indivisible_channels() -> None:
@@ -230,9 +230,9 @@ def test_instance_norm_running_stats_and_num_batches_tracked() -> None:
     layer = nn.InstanceNorm1d(1, momentum=0.5, track_running_stats=True, dtype=np.float64)
     layer(cr.tensor(np.array([[[0.0, 2.0]], [[4.0, 6.0]]])))
     # Per-sample means 1 and 5 average to 3; unbiased variances are 2 and 2.
-    np.testing.assert_allclose(layer.running_mean.data, [1.5])
-    np.testing.assert_allclose(layer.running_var.data, [1.5])
-    assert int(layer.num_batches_tracked.data) == 0
+    np.testing.assert_allclose(layer.running_mean.numpy(), [1.5])
+    np.testing.assert_allclose(layer.running_var.numpy(), [1.5])
+    assert int(layer.num_batches_tracked.numpy()) == 0
 
 
 def test_instance_norm_rejects_wrong_rank_and_mismatched_affine_channels() -> None:

@@ -28,13 +28,13 @@ def compare(ours_fn, torch_fn, x):
     if isinstance(want, tuple):
         (out, idx), (want, want_idx) = out, want
         assert idx.dtype == np.int64
-        np.testing.assert_array_equal(idx.data, want_idx.numpy())
+        np.testing.assert_array_equal(idx.numpy(), want_idx.numpy())
     assert out.shape == tuple(want.shape) and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=RTOL, atol=ATOL)
     up = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(up)
     want.backward(torch.from_numpy(up))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
 MAX_2D = [
@@ -162,7 +162,7 @@ def test_max_unpool2d_matches_torch(kw, output_size):
     pooled = np.random.default_rng(4).standard_normal(idx.shape)
     compare(
         lambda p: nn.MaxUnpool2d(**kw)(p, idx, output_size),
-        lambda p: torch.nn.MaxUnpool2d(**kw)(p, torch.from_numpy(idx.data), output_size),
+        lambda p: torch.nn.MaxUnpool2d(**kw)(p, torch.from_numpy(idx.numpy()), output_size),
         pooled,
     )
     assert nn.MaxUnpool2d(**kw).extra_repr() == torch.nn.MaxUnpool2d(**kw).extra_repr()
@@ -173,7 +173,7 @@ def test_max_unpool1d_matches_torch():
     pooled = np.random.default_rng(4).standard_normal(idx.shape)
     compare(
         lambda p: F.max_unpool1d(p, idx, 3, 2, 1),
-        lambda p: TF.max_unpool1d(p, torch.from_numpy(idx.data), 3, 2, 1),
+        lambda p: TF.max_unpool1d(p, torch.from_numpy(idx.numpy()), 3, 2, 1),
         pooled,
     )
 
@@ -185,8 +185,8 @@ def test_integer_max_pooling_matches_torch():
         torch.from_numpy(x), 3, 2, 1, ceil_mode=True, return_indices=True
     )
     assert ours.dtype == np.int32 and not ours.requires_grad
-    np.testing.assert_array_equal(ours.data, want.numpy())
-    np.testing.assert_array_equal(idx.data, want_idx.numpy())
+    np.testing.assert_array_equal(ours.numpy(), want.numpy())
+    np.testing.assert_array_equal(idx.numpy(), want_idx.numpy())
 
 
 # ----- torch-free: worked examples and errors ---------------------------------------------------
@@ -214,7 +214,7 @@ def test_average_divisors_worked_example():
 def test_adaptive_windows_overlap_as_pytorch():
     x = cr.tensor(np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]]))
     # Windows for 5 → 3: [0, 2), [1, 4), [3, 5).
-    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 3).data, [[[1.5, 3.0, 4.5]]])
+    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 3).numpy(), [[[1.5, 3.0, 4.5]]])
     values, idx = F.adaptive_max_pool1d(x, 3, return_indices=True)
     assert values.tolist() == [[[2.0, 4.0, 5.0]]] and idx.tolist() == [[[1, 3, 4]]]
 

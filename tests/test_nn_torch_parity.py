@@ -56,7 +56,7 @@ def run_both(
     expected = theirs(xt, *(torch.from_numpy(e) for e in extra))
     assert out.shape == tuple(expected.shape)
     assert out.dtype == np.float64
-    close(out.data, expected, "forward values")
+    close(out.numpy(), expected, "forward values")
     upstream = rng.standard_normal(out.shape)
     if out.ndim == 0:
         out.backward()
@@ -64,14 +64,14 @@ def run_both(
     else:
         out.backward(upstream)
         expected.backward(torch.from_numpy(upstream))
-    close(xo.grad.data, xt.grad, "gradient of the input")
+    close(xo.grad.numpy(), xt.grad, "gradient of the input")
     theirs_params = dict(theirs.named_parameters())
     ours_params = dict(ours.named_parameters())
     assert ours_params.keys() == theirs_params.keys()
     for name, p in ours_params.items():
         assert p.grad is not None, name
         assert p.grad.dtype == np.float64
-        close(p.grad.data, theirs_params[name].grad, f"gradient of {name}")
+        close(p.grad.numpy(), theirs_params[name].grad, f"gradient of {name}")
     ours.zero_grad()
     theirs.zero_grad()
 
@@ -151,9 +151,9 @@ def test_batchnorm1d_matches_torch_in_training_and_eval_with_running_stats(name:
     ours = nn.BatchNorm1d(3, dtype=np.float64, **kwargs)
     theirs = tnn.BatchNorm1d(3, **kwargs).double()
     if ours.weight is not None:  # away from the initial 1 and 0, so the affine part is tested
-        ours.weight.data[...] = rng.uniform(0.5, 2.0, 3)
+        ours.weight.numpy()[...] = rng.uniform(0.5, 2.0, 3)
     if ours.bias is not None:
-        ours.bias.data[...] = rng.standard_normal(3)
+        ours.bias.numpy()[...] = rng.standard_normal(3)
     copy_into_torch(ours, theirs)
     for _ in range(3):
         x = 2.0 * rng.standard_normal(shape) + rng.standard_normal(3).reshape(
@@ -169,8 +169,8 @@ def test_batchnorm1d_matches_torch_in_training_and_eval_with_running_stats(name:
 
 def test_batchnorm1d_eval_output_uses_running_statistics() -> None:
     ours = nn.BatchNorm1d(2, dtype=np.float64).eval()
-    ours.running_mean.data[...] = [1.0, -2.0]
-    ours.running_var.data[...] = [4.0, 0.25]
+    ours.running_mean.numpy()[...] = [1.0, -2.0]
+    ours.running_var.numpy()[...] = [4.0, 0.25]
     theirs = tnn.BatchNorm1d(2).double().eval()
     copy_into_torch(ours, theirs)
     run_both(ours, theirs, np.array([[1.0, 2.0], [3.0, -1.0]]), rng_for("bn-eval"))
@@ -253,13 +253,13 @@ def test_mlp_with_batchnorm_and_nll_loss_trains_like_torch() -> None:
         x, y = rng.standard_normal((10, 4)), _labels(rng, 3, 10)
         lo = loss_ours(ours(cr.tensor(x)), y)
         lt = loss_theirs(theirs(torch.from_numpy(x)), torch.from_numpy(y))
-        close(lo.data, lt, "loss")
+        close(lo.numpy(), lt, "loss")
         lo.backward()
         lt.backward()
         with cr.no_grad(), torch.no_grad():
             for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
-                close(p.grad.data, q.grad, "parameter gradient")
-                p.data -= 0.1 * p.grad.data
+                close(p.grad.numpy(), q.grad, "parameter gradient")
+                p.data -= 0.1 * p.grad.numpy()
                 q -= 0.1 * q.grad
         ours.zero_grad()
         theirs.zero_grad()
@@ -353,7 +353,7 @@ def test_init_draws_from_torchs_distribution(name: str) -> None:
     assert ours_fn(ours, rng_for(name)) is ours
     torch.manual_seed(zlib.crc32(name.encode()))
     theirs = theirs_fn(torch.empty(SHAPE, dtype=torch.float64)).numpy()
-    assert_same_distribution(ours.data, theirs, uniform="uniform" in name)
+    assert_same_distribution(ours.numpy(), theirs, uniform="uniform" in name)
 
 
 def test_linear_default_init_matches_torch_bounds() -> None:
@@ -361,9 +361,9 @@ def test_linear_default_init_matches_torch_bounds() -> None:
     torch.manual_seed(0)
     theirs = tnn.Linear(400, 300).double()
     bound = 1 / math.sqrt(400)  # PyTorch's kaiming_uniform_(a=√5) bound, and the bias bound
-    assert_same_distribution(ours.weight.data, theirs.weight.detach().numpy(), uniform=True)
-    assert ours.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
-    for values in (ours.weight.data, ours.bias.data, theirs.bias.detach().numpy()):
+    assert_same_distribution(ours.weight.numpy(), theirs.weight.detach().numpy(), uniform=True)
+    assert ours.weight.numpy().std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+    for values in (ours.weight.numpy(), ours.bias.numpy(), theirs.bias.detach().numpy()):
         assert 0.95 * bound < np.abs(values).max() <= bound
 
 
@@ -383,9 +383,9 @@ def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None
     total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
     assert total.shape == () and total.dtype == np.float64
-    close(total.data, expected, "total norm")
+    close(total.numpy(), expected, "total norm")
     for p, q in zip(ours, theirs, strict=True):
-        close(p.grad.data, q.grad, "clipped gradient")
+        close(p.grad.numpy(), q.grad, "clipped gradient")
 
 
 def test_clip_grad_value_matches_torch() -> None:
@@ -394,7 +394,7 @@ def test_clip_grad_value_matches_torch() -> None:
     p.grad, q.grad = cr.tensor(g), torch.from_numpy(g.copy())
     nn.utils.clip_grad_value_([p], 0.5)
     torch.nn.utils.clip_grad_value_([q], 0.5)
-    close(p.grad.data, q.grad, "clipped gradient")
+    close(p.grad.numpy(), q.grad, "clipped gradient")
 
 
 # ----- printing ----------------------------------------------------------------------------------

@@ -33,11 +33,11 @@ def _compare(torch, fn_ours, fn_theirs, x: np.ndarray, name: str) -> None:
     xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = fn_ours(xo), fn_theirs(xt)
     assert out.shape == tuple(expected.shape) and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=RTOL, atol=ATOL)
     g = rng.standard_normal(out.shape)
     out.backward(g)
     expected.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
 SPATIAL = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "bicubic": 2}
@@ -194,7 +194,7 @@ def test_nearest_doubling_repeats_every_pixel() -> None:
 
 def test_bilinear_with_aligned_corners_spreads_the_corners_evenly() -> None:
     x = cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=cr.float64)
-    out = nn.UpsamplingBilinear2d(scale_factor=2)(x).data[0, 0]
+    out = nn.UpsamplingBilinear2d(scale_factor=2)(x).numpy()[0, 0]
     np.testing.assert_allclose(out[0], [1, 4 / 3, 5 / 3, 2])
     np.testing.assert_allclose(out[:, 0], [1, 5 / 3, 7 / 3, 3])
 
@@ -202,17 +202,17 @@ def test_bilinear_with_aligned_corners_spreads_the_corners_evenly() -> None:
 def test_linear_half_pixel_rule_clamps_before_the_first_sample() -> None:
     # source positions (d + ½)/2 − ½ = −¼ (clamped to 0), ¼, ¾, 1¼ (past the last: held)
     out = F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear")
-    np.testing.assert_allclose(out.data[0, 0], [0.0, 0.25, 0.75, 1.0])
+    np.testing.assert_allclose(out.numpy()[0, 0], [0.0, 0.25, 0.75, 1.0])
 
 
 def test_scale_factor_sets_the_step_unless_recomputed() -> None:
     x = cr.tensor([[[0.0, 1.0, 2.0]]], dtype=cr.float64)
     # size floor(3·1.5) = 4; source (d + ½)·step − ½ with step 1/1.5 from the factor, or 3/4
     # when recomputed from the sizes (the last one, 2⅛, is past the end and held at 2)
-    by_factor = F.interpolate(x, scale_factor=1.5, mode="linear").data[0, 0]
+    by_factor = F.interpolate(x, scale_factor=1.5, mode="linear").numpy()[0, 0]
     recomputed = F.interpolate(x, scale_factor=1.5, mode="linear", recompute_scale_factor=True)
     np.testing.assert_allclose(by_factor, [0, 0.5, 7 / 6, 11 / 6], atol=1e-15)
-    np.testing.assert_allclose(recomputed.data[0, 0], [0, 0.625, 1.375, 2], atol=1e-15)
+    np.testing.assert_allclose(recomputed.numpy()[0, 0], [0, 0.625, 1.375, 2], atol=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -234,7 +234,7 @@ def test_interpolate_gradient_is_the_adjoint_of_the_forward_map(kwargs) -> None:
     out = F.interpolate(x, **kwargs)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    assert np.isclose((out.data * g).sum(), (x.data * x.grad.data).sum(), rtol=1e-12)
+    assert np.isclose((out.numpy() * g).sum(), (x.numpy() * x.grad.numpy()).sum(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
@@ -248,8 +248,8 @@ def test_pixel_unshuffle_undoes_pixel_shuffle_and_places_blocks_as_documented() 
     out = F.pixel_shuffle(x, 2)
     assert out.shape == (2, 2, 4, 6)
     # output [c, h·r + i, w·r + j] is input [c·r² + i·r + j, h, w]
-    assert out.data[1, 1, 2 * 1 + 1, 2 * 2 + 0] == x.data[1, 1 * 4 + 1 * 2 + 0, 1, 2]
-    np.testing.assert_array_equal(F.pixel_unshuffle(out, 2).data, x.data)
+    assert out.numpy()[1, 1, 2 * 1 + 1, 2 * 2 + 0] == x.numpy()[1, 1 * 4 + 1 * 2 + 0, 1, 2]
+    np.testing.assert_array_equal(F.pixel_unshuffle(out, 2).numpy(), x.numpy())
 
 
 def test_antialias_and_area_outside_four_dimensions_are_refused_by_name() -> None:
@@ -280,4 +280,4 @@ def test_deprecated_upsample_functions_warn_and_match_torch(torch, name, kwargs)
     with pytest.warns(UserWarning) as ours:
         out = getattr(F, name)(cr.tensor(x), **kwargs)
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
-    np.testing.assert_allclose(out.data, expected.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=RTOL, atol=ATOL)

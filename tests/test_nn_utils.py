@@ -42,9 +42,9 @@ def test_get_total_norm_is_the_norm_of_the_tensors_concatenated() -> None:
 def test_clip_grads_with_norm_scales_by_a_given_norm_only_when_above() -> None:
     params = with_grads([3.0, 4.0])
     nn.utils.clip_grads_with_norm_(params, 1.0, cr.tensor(10.0))
-    np.testing.assert_allclose(params[0].grad.data, [0.3, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(params[0].grad.numpy(), [0.3, 0.4], rtol=1e-6)
     nn.utils.clip_grads_with_norm_(params, 1.0, 0.5)  # a float norm; below max: unchanged
-    np.testing.assert_allclose(params[0].grad.data, [0.3, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(params[0].grad.numpy(), [0.3, 0.4], rtol=1e-6)
 
 
 def test_clip_grad_norm_takes_a_generator_and_foreach() -> None:
@@ -61,17 +61,17 @@ def test_parameters_to_vector_and_back_round_trip_in_place() -> None:
     model = nn.Linear(3, 2, dtype=np.float64)
     vec = nn.utils.parameters_to_vector(model.parameters())
     assert vec.shape == (8,)
-    np.testing.assert_array_equal(vec.data[:6], model.weight.data.reshape(-1))
-    weight, version = model.weight.data, model.weight._version
+    np.testing.assert_array_equal(vec.numpy()[:6], model.weight.numpy().reshape(-1))
+    weight, version = model.weight.numpy(), model.weight._version
     nn.utils.vector_to_parameters(cr.tensor(np.arange(8.0)), model.parameters())
-    assert model.weight.data is weight and model.weight._version == version + 1
-    np.testing.assert_array_equal(model.bias.data, [6.0, 7.0])
+    assert model.weight.numpy() is weight and model.weight._version == version + 1
+    np.testing.assert_array_equal(model.bias.numpy(), [6.0, 7.0])
 
 
 def test_parameters_to_vector_is_differentiable() -> None:
     model = nn.Linear(2, 1, dtype=np.float64)
     (nn.utils.parameters_to_vector(model.parameters()) ** 2).sum().backward()
-    np.testing.assert_allclose(model.weight.grad.data, 2 * model.weight.data)
+    np.testing.assert_allclose(model.weight.grad.numpy(), 2 * model.weight.numpy())
 
 
 def test_vector_to_parameters_refuses_non_tensors_and_wrong_lengths() -> None:
@@ -87,10 +87,10 @@ def test_vector_to_parameters_refuses_non_tensors_and_wrong_lengths() -> None:
 def eval_pair(layer: nn.Module, bn: nn.Module, rng: np.random.Generator) -> None:
     """Give ``bn`` non-trivial statistics and affine parameters; both to eval mode."""
     n = bn.num_features
-    bn.running_mean.data[...] = rng.standard_normal(n)
-    bn.running_var.data[...] = rng.random(n) + 0.5
-    bn.weight.data[...] = rng.standard_normal(n)
-    bn.bias.data[...] = rng.standard_normal(n)
+    bn.running_mean.numpy()[...] = rng.standard_normal(n)
+    bn.running_var.numpy()[...] = rng.random(n) + 0.5
+    bn.weight.numpy()[...] = rng.standard_normal(n)
+    bn.bias.numpy()[...] = rng.standard_normal(n)
     layer.eval()
     bn.eval()
 
@@ -101,13 +101,13 @@ def test_fused_conv_and_linear_compute_what_the_pair_computed() -> None:
     eval_pair(conv, bn, rng)
     x = cr.tensor(rng.standard_normal((2, 3, 6, 6)))
     fused = nn.utils.fuse_conv_bn_eval(conv, bn)
-    np.testing.assert_allclose(fused(x).data, bn(conv(x)).data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused(x).numpy(), bn(conv(x)).numpy(), rtol=1e-12, atol=1e-12)
     assert conv.bias is None and isinstance(fused.bias, nn.Parameter)  # the original is kept
     linear, bn1 = nn.Linear(3, 5, dtype=np.float64), nn.BatchNorm1d(5, dtype=np.float64)
     eval_pair(linear, bn1, rng)
     x = cr.tensor(rng.standard_normal((7, 3)))
     fused = nn.utils.fuse_linear_bn_eval(linear, bn1)
-    np.testing.assert_allclose(fused(x).data, bn1(linear(x)).data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused(x).numpy(), bn1(linear(x)).numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_fusion_is_for_eval_mode_and_matching_sizes_only() -> None:

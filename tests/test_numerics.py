@@ -20,7 +20,7 @@ def value_and_grad(fn, values, dtype):
     x = cr.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
     out = fn(x)
     out.sum().backward()
-    return out.data, x.grad.data
+    return out.numpy(), x.grad.numpy()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -67,18 +67,18 @@ def test_bce_with_logits_is_exact_for_huge_logits(dtype):
     x = cr.tensor(np.array([BIG, -BIG, BIG, -BIG], dtype=dtype), requires_grad=True)
     t = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)
     loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
-    np.testing.assert_array_equal(loss.data, [0.0, 0.0, BIG, BIG])
+    np.testing.assert_array_equal(loss.numpy(), [0.0, 0.0, BIG, BIG])
     loss.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0, -1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, -1.0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_is_exact_for_huge_logits(dtype):
     x = cr.tensor(np.array([[BIG, -BIG], [BIG, -BIG]], dtype=dtype), requires_grad=True)
     loss = F.cross_entropy(x, np.array([0, 1]), reduction="none")
-    np.testing.assert_array_equal(loss.data, [0.0, 2 * BIG])
+    np.testing.assert_array_equal(loss.numpy(), [0.0, 2 * BIG])
     loss.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0], [1.0, -1.0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0], [1.0, -1.0]])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -86,11 +86,11 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100(dtype):
     p = cr.tensor(np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype), requires_grad=True)
     t = cr.tensor(np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype), requires_grad=True)
     loss = F.binary_cross_entropy(p, t, reduction="none")
-    np.testing.assert_array_equal(loss.data, [100.0, 100.0, 0.0, 0.0])
+    np.testing.assert_array_equal(loss.numpy(), [100.0, 100.0, 0.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(p.grad.data).all()
+    assert np.isfinite(p.grad.numpy()).all()
     # The target's gradient is the derivative of the clamped loss: log(1 − p) − log p.
-    np.testing.assert_array_equal(t.grad.data, [100.0, -100.0, 100.0, -100.0])
+    np.testing.assert_array_equal(t.grad.numpy(), [100.0, -100.0, 100.0, -100.0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -99,7 +99,7 @@ def test_regression_losses_stay_finite_at_large_errors(loss, dtype):
     x = cr.tensor(np.array([BIG, -BIG], dtype=dtype), requires_grad=True)
     out = loss(x, np.array([-BIG, BIG], dtype=dtype))
     out.backward()
-    assert np.isfinite(out.data) and np.isfinite(x.grad.data).all()
+    assert np.isfinite(out.numpy()) and np.isfinite(x.grad.numpy()).all()
 
 
 @pytest.mark.parametrize(
@@ -135,4 +135,4 @@ def test_pow_gradient_with_respect_to_exponent_at_zero_base_is_zero_not_nan():
     base = cr.tensor(np.array([0.0]), requires_grad=True)
     exponent = cr.tensor(np.array([2.0]), requires_grad=True)
     (base**exponent).sum().backward()
-    assert exponent.grad.data[0] == 0.0 and base.grad.data[0] == 0.0
+    assert exponent.grad.numpy()[0] == 0.0 and base.grad.numpy()[0] == 0.0

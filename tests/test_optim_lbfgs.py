@@ -47,7 +47,7 @@ def _run(lib: Any, problem: str, steps: int, **options: Any) -> tuple[list, dict
     trajectory = []
     for _ in range(steps):
         loss = opt.step(closure)
-        values = [v.detach().numpy().copy() if lib is not cr else v.data.copy() for v in p.values()]
+        values = [v.detach().numpy().copy() if lib is not cr else v.numpy().copy() for v in p.values()]
         trajectory.append([loss.detach().item(), *values])
     return trajectory, p, opt
 
@@ -84,21 +84,21 @@ def test_trajectory_matches_torch(problem: str, config: str) -> None:
 
 def test_strong_wolfe_minimizes_rosenbrock() -> None:
     _, p, _ = _run(cr, "rosenbrock", 10, line_search_fn="strong_wolfe")
-    np.testing.assert_allclose(p["x"].data, 1.0, atol=1e-5)
-    np.testing.assert_allclose(p["y"].data, [1.0], atol=1e-5)
+    np.testing.assert_allclose(p["x"].numpy(), 1.0, atol=1e-5)
+    np.testing.assert_allclose(p["y"].numpy(), [1.0], atol=1e-5)
 
 
 def test_least_squares_converges_to_the_normal_equations_solution() -> None:
     _, p, _ = _run(cr, "least-squares", 5, line_search_fn="strong_wolfe")
     design = np.hstack([A, np.ones((12, 1))])
     solution = np.linalg.lstsq(design, B, rcond=None)[0]
-    np.testing.assert_allclose(p["w"].data, solution[:5], atol=1e-6)
+    np.testing.assert_allclose(p["w"].numpy(), solution[:5], atol=1e-6)
 
 
 def test_state_dict_round_trip_continues_identically() -> None:
     _, p, opt = _run(cr, "least-squares", 1, max_iter=3, history_size=5)
     sd = opt.state_dict()
-    clone = {k: cr.tensor(v.data.copy(), requires_grad=True) for k, v in p.items()}
+    clone = {k: cr.tensor(v.numpy().copy(), requires_grad=True) for k, v in p.items()}
     other = optim.LBFGS(list(clone.values()), max_iter=3, history_size=5)
     other.load_state_dict(sd)
     for params, o in ((p, opt), (clone, other)):
@@ -110,7 +110,7 @@ def test_state_dict_round_trip_continues_identically() -> None:
             return loss
 
         o.step(closure)
-    np.testing.assert_array_equal(p["w"].data, clone["w"].data)
+    np.testing.assert_array_equal(p["w"].numpy(), clone["w"].numpy())
 
 
 def test_step_without_closure_and_bad_options_raise() -> None:
@@ -168,7 +168,7 @@ def test_state_dict_moves_between_libraries_and_training_continues(direction: st
     options = dict(max_iter=3, history_size=3, line_search_fn="strong_wolfe")
     libs = (torch, cr) if direction == "torch-to-ours" else (cr, torch)
     _, p_src, opt_src = _run(libs[0], "least-squares", 1, **options)
-    values = {k: _numpy(v) if libs[0] is torch else v.data for k, v in p_src.items()}
+    values = {k: _numpy(v) if libs[0] is torch else v.numpy() for k, v in p_src.items()}
     p_dst = {k: libs[1].tensor(v.copy(), requires_grad=True) for k, v in values.items()}
     opt_dst = (optim if libs[1] is cr else torch.optim).LBFGS(list(p_dst.values()), **options)
     sd = opt_src.state_dict()
@@ -185,7 +185,7 @@ def test_state_dict_moves_between_libraries_and_training_continues(direction: st
     for k in p_src:
         a, b = p_src[k], p_dst[k]
         a, b = (
-            (_numpy(a) if libs[0] is torch else a.data),
-            (_numpy(b) if libs[1] is torch else b.data),
+            (_numpy(a) if libs[0] is torch else a.numpy()),
+            (_numpy(b) if libs[1] is torch else b.numpy()),
         )
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=k)

@@ -23,14 +23,14 @@ def test_adamax_first_step_moves_by_lr_times_sign() -> None:
     # m = (1−β₁)g, u = |g| + ε, step = lr/(1−β₁) · m/u ≈ lr·sign(g).
     p = _param([1.0])
     optim.Adamax([p], lr=0.1, eps=0.0).step()
-    np.testing.assert_allclose(p.data, [0.9], rtol=1e-15)
+    np.testing.assert_allclose(p.numpy(), [0.9], rtol=1e-15)
 
 
 def test_adadelta_first_step_is_sqrt_eps_over_rms() -> None:
     p = _param([1.0])
     optim.Adadelta([p], lr=1.0, rho=0.9, eps=1e-6).step()
     delta = math.sqrt(1e-6) / math.sqrt(0.1 * 4 + 1e-6) * 2
-    np.testing.assert_allclose(p.data, [1.0 - delta], rtol=1e-14)
+    np.testing.assert_allclose(p.numpy(), [1.0 - delta], rtol=1e-14)
 
 
 def test_radam_first_steps_are_momentum_sgd_until_rho_exceeds_five() -> None:
@@ -38,7 +38,7 @@ def test_radam_first_steps_are_momentum_sgd_until_rho_exceeds_five() -> None:
     opt = optim.RAdam([p], lr=0.1)
     opt.step()
     # m̂ = g at step 1, rho_1 = 1 < 5: θ ← θ − lr·g.
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 * 2.0], rtol=1e-15)
+    np.testing.assert_allclose(p.numpy(), [1.0 - 0.1 * 2.0], rtol=1e-15)
 
 
 def test_nadam_first_step_by_hand() -> None:
@@ -50,7 +50,7 @@ def test_nadam_first_step_by_hand() -> None:
     m, denom = 0.1 * 2.0, 2.0  # √(v/(1−β₂)) = |g|
     expected = 1.0 - 0.1 * (1 - mu1) / (1 - mu1) * 2.0 / denom
     expected -= 0.1 * mu2 / (1 - mu1 * mu2) * m / denom
-    np.testing.assert_allclose(p.data, [expected], rtol=1e-14)
+    np.testing.assert_allclose(p.numpy(), [expected], rtol=1e-14)
 
 
 def test_asgd_averages_from_t0_and_decays_eta() -> None:
@@ -58,11 +58,11 @@ def test_asgd_averages_from_t0_and_decays_eta() -> None:
     opt = optim.ASGD([p], lr=0.1, lambd=0.0, t0=0)
     opt.step()
     state = opt.state[p]
-    np.testing.assert_allclose(p.data, [0.8])
+    np.testing.assert_allclose(p.numpy(), [0.8])
     np.testing.assert_allclose(state["ax"], [0.8])  # μ₁ = 1: the average is the iterate
     assert state["eta"] == 0.1 and state["mu"] == 1.0 and state["step"] == 1
     opt.step()
-    np.testing.assert_allclose(p.data, [0.6])
+    np.testing.assert_allclose(p.numpy(), [0.6])
     assert state["mu"] == 0.5
 
 
@@ -70,16 +70,16 @@ def test_rprop_grows_steps_while_the_sign_holds_and_backs_off_when_it_flips() ->
     p = _param([0.0])
     opt = optim.Rprop([p], lr=0.1, etas=(0.5, 2.0), step_sizes=(1e-3, 1.0))
     opt.step()
-    np.testing.assert_allclose(p.data, [-0.1])
+    np.testing.assert_allclose(p.numpy(), [-0.1])
     opt.step()
-    np.testing.assert_allclose(p.data, [-0.3])  # same sign: step 0.2
+    np.testing.assert_allclose(p.numpy(), [-0.3])  # same sign: step 0.2
     p.grad = cr.tensor(np.array([-1.0]))
     opt.step()  # flipped: step halves, no move, prev cleared
-    np.testing.assert_allclose(p.data, [-0.3])
+    np.testing.assert_allclose(p.numpy(), [-0.3])
     np.testing.assert_allclose(opt.state[p]["step_size"], [0.1])
     np.testing.assert_allclose(opt.state[p]["prev"], [0.0])
     opt.step()
-    np.testing.assert_allclose(p.data, [-0.2])
+    np.testing.assert_allclose(p.numpy(), [-0.2])
 
 
 def test_new_optimizers_skip_parameters_without_grad() -> None:
@@ -87,7 +87,7 @@ def test_new_optimizers_skip_parameters_without_grad() -> None:
         p = cr.tensor(np.ones(3), requires_grad=True)
         opt = getattr(optim, cls)([p])
         opt.step()
-        np.testing.assert_array_equal(p.data, np.ones(3))
+        np.testing.assert_array_equal(p.numpy(), np.ones(3))
         assert opt.state == {}, cls
 
 
@@ -98,7 +98,7 @@ def test_float32_parameters_keep_float32_buffers() -> None:
         opt = getattr(optim, cls)([p])
         opt.step()
         opt.step()
-        assert p.data.dtype == np.float32, cls
+        assert p.numpy().dtype == np.float32, cls
         for key, value in opt.state[p].items():
             if isinstance(value, np.ndarray):
                 assert value.dtype == np.float32, (cls, key)
@@ -132,7 +132,7 @@ def test_foreach_is_accepted_and_changes_nothing(cls: str) -> None:
     for foreach in (None, False, True):
         p = _param([1.0, -2.0])
         getattr(optim, cls)([p], foreach=foreach).step()
-        results.append(p.data.copy())
+        results.append(p.numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
 

@@ -105,8 +105,7 @@ class _Run:
             self.opt.step()
 
     def numpy(self, name: str) -> np.ndarray:
-        value = self.p[name].data
-        return value.detach().numpy() if self.lib is torch else value
+        return self.p[name].detach().numpy()  # both libraries: .data is a tensor
 
 
 def _as_numpy(value: Any) -> Any:
@@ -133,7 +132,7 @@ def _assert_same(ours: _Run, theirs: _Run) -> None:
         np.testing.assert_allclose(
             ours.numpy(name), theirs.numpy(name), rtol=RTOL, atol=ATOL, err_msg=name
         )
-        assert ours.p[name].data.dtype == np.float64
+        assert ours.p[name].numpy().dtype == np.float64
         our_state = ours.opt.state.get(ours.p[name], {})
         their_state = theirs.opt.state.get(theirs.p[name], {})
         assert set(our_state) == set(their_state), name
@@ -142,7 +141,7 @@ def _assert_same(ours: _Run, theirs: _Run) -> None:
             np.testing.assert_allclose(value, expected, rtol=RTOL, atol=ATOL, err_msg=key)
             if isinstance(value, np.ndarray):
                 assert value.shape == ours.p[name].shape, key
-    np.testing.assert_array_equal(ours.p["frozen"].data, START["frozen"])
+    np.testing.assert_array_equal(ours.p["frozen"].numpy(), START["frozen"])
 
 
 @pytest.mark.parametrize("cls, options", [c[1:] for c in CASES_WITH_OLD], ids=IDS_WITH_OLD)
@@ -161,7 +160,7 @@ def test_torch_state_dict_loads_and_training_continues_identically(cls: str, opt
     theirs.steps(10)
     ours = _Run(cr, cls, options)
     for name in START:
-        ours.p[name].data[...] = theirs.numpy(name)
+        ours.p[name].numpy()[...] = theirs.numpy(name)
     ours.opt.load_state_dict(_torch_state_to_numpy(theirs.opt.state_dict()))
     ours.steps(10)
     theirs.steps(10)

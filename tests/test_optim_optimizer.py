@@ -67,7 +67,7 @@ def test_step_decreases_a_least_squares_loss(cls: type[optim.Optimizer]) -> None
 @ALL
 def test_step_updates_param_data_and_state_buffers_in_place(cls: Any, options: Any) -> None:
     p = param()
-    data = p.data
+    data = p.numpy()
     opt = cls([p], **options)
     set_grad(p, 1)
     opt.step()
@@ -76,11 +76,11 @@ def test_step_updates_param_data_and_state_buffers_in_place(cls: Any, options: A
     for seed in range(2, 6):
         set_grad(p, seed)
         opt.step()
-        assert p.data is data
+        assert p.numpy() is data
         after = arrays(opt.state[p])
         assert after.keys() == buffers.keys()
         assert all(after[k] is buffers[k] for k in buffers)
-    assert not np.shares_memory(p.data, p.grad.data)
+    assert not np.shares_memory(p.numpy(), p.grad.numpy())
 
 
 @ALL
@@ -106,10 +106,10 @@ def test_step_leaves_the_gradient_untouched(cls: Any, options: Any) -> None:
     opt = cls([p], **options)
     for seed in range(3):
         set_grad(p, seed)
-        grad, before = p.grad, p.grad.data.copy()
+        grad, before = p.grad, p.grad.numpy().copy()
         opt.step()
         assert p.grad is grad
-        np.testing.assert_array_equal(p.grad.data, before)
+        np.testing.assert_array_equal(p.grad.numpy(), before)
 
 
 @ALL
@@ -125,7 +125,7 @@ def test_float32_parameters_keep_float32_values_and_state(cls: Any, options: Any
         opt64.step()
     assert p32.dtype == np.float32
     assert all(v.dtype == np.float32 for v in arrays(opt32.state[p32]).values())
-    np.testing.assert_allclose(p32.data, p64.data, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(p32.numpy(), p64.numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cls", CLASSES)
@@ -157,12 +157,12 @@ def test_float64_gradient_on_a_float32_parameter_keeps_float32() -> None:
 @pytest.mark.parametrize("cls", CLASSES)
 def test_parameters_without_grad_are_skipped_and_get_no_step(cls: Any) -> None:
     a, b = param(seed=1), param(seed=2)
-    before = b.data.copy()
+    before = b.numpy().copy()
     opt = cls([a, b], lr=0.1)
     set_grad(a, 0)
     opt.step()
-    np.testing.assert_array_equal(b.data, before)
-    assert not np.array_equal(a.data, param(seed=1).data)
+    np.testing.assert_array_equal(b.numpy(), before)
+    assert not np.array_equal(a.numpy(), param(seed=1).numpy())
     # Adagrad creates its sums up front, as PyTorch does; nothing has counted a step for b.
     assert opt.state.get(b, {}).get("step", 0) == 0
     if cls is not optim.Adagrad:
@@ -173,14 +173,14 @@ def test_plain_sgd_step_is_theta_minus_lr_times_grad() -> None:
     p = cr.tensor(np.array([1.0, -2.0]), requires_grad=True)
     p.grad = cr.tensor(np.array([0.5, 4.0]))
     optim.SGD([p], lr=0.1).step()
-    np.testing.assert_allclose(p.data, [0.95, -2.4])
+    np.testing.assert_allclose(p.numpy(), [0.95, -2.4])
 
 
 def test_first_adam_step_moves_each_coordinate_by_about_lr() -> None:
     p = cr.tensor(np.zeros(3), requires_grad=True)
     p.grad = cr.tensor(np.array([1e-3, -5.0, 200.0]))
     optim.Adam([p], lr=0.01).step()
-    np.testing.assert_allclose(p.data, [-0.01, 0.01, -0.01], rtol=1e-4)
+    np.testing.assert_allclose(p.numpy(), [-0.01, 0.01, -0.01], rtol=1e-4)
 
 
 def test_closure_runs_with_gradients_on_and_its_loss_is_returned() -> None:
@@ -195,8 +195,8 @@ def test_closure_runs_with_gradients_on_and_its_loss_is_returned() -> None:
 
     with cr.no_grad():
         loss = opt.step(closure)
-    assert loss.item() == pytest.approx(float((param().data ** 2).sum()))
-    np.testing.assert_allclose(p.data, 0.8 * param().data)
+    assert loss.item() == pytest.approx(float((param().numpy() ** 2).sum()))
+    np.testing.assert_allclose(p.numpy(), 0.8 * param().numpy())
 
 
 def test_zero_grad_drops_gradients_or_zeroes_them_in_place() -> None:
@@ -209,7 +209,7 @@ def test_zero_grad_drops_gradients_or_zeroes_them_in_place() -> None:
     set_grad(a, 0)
     grad = a.grad
     opt.zero_grad(set_to_none=False)
-    assert a.grad is grad and not grad.data.any() and b.grad is None
+    assert a.grad is grad and not grad.numpy().any() and b.grad is None
 
 
 def test_changing_a_groups_lr_takes_effect_at_the_next_step() -> None:
@@ -218,7 +218,7 @@ def test_changing_a_groups_lr_takes_effect_at_the_next_step() -> None:
     opt.param_groups[0]["lr"] = 0.5
     p.grad = cr.tensor(np.array([1.0]))
     opt.step()
-    np.testing.assert_allclose(p.data, [0.5])
+    np.testing.assert_allclose(p.numpy(), [0.5])
 
 
 # ----- param groups ---------------------------------------------------------------------------
@@ -241,9 +241,9 @@ def test_add_param_group_adds_parameters_that_step_with_their_own_options() -> N
     opt = optim.SGD([a], lr=0.1)
     opt.add_param_group({"params": [b], "lr": 1.0})
     set_grad(b, 0)
-    before = b.data.copy()
+    before = b.numpy().copy()
     opt.step()
-    np.testing.assert_allclose(b.data, before - b.grad.data)
+    np.testing.assert_allclose(b.numpy(), before - b.grad.numpy())
     assert len(opt.param_groups) == 2
 
 

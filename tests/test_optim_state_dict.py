@@ -65,7 +65,7 @@ def test_saving_loading_and_continuing_is_bit_identical_to_training_straight_thr
 
     w1, b1, opt1, sched1 = build(cls, options, make_sched, W0, B0)
     train(w1, b1, opt1, sched1, 7)
-    saved = w1.data.copy(), b1.data.copy(), opt1.state_dict(), sched1.state_dict()
+    saved = w1.numpy().copy(), b1.numpy().copy(), opt1.state_dict(), sched1.state_dict()
     snapshot = copy.deepcopy(saved)
     train(w1, b1, opt1, sched1, 3)  # training on must not change what was saved
     for before, after in zip(_leaves(snapshot), _leaves(saved)):
@@ -77,8 +77,8 @@ def test_saving_loading_and_continuing_is_bit_identical_to_training_straight_thr
     opt2.load_state_dict(saved[2])
     train(w2, b2, opt2, sched2, 8)
 
-    np.testing.assert_array_equal(w2.data, w.data)
-    np.testing.assert_array_equal(b2.data, b.data)
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())
+    np.testing.assert_array_equal(b2.numpy(), b.numpy())
     assert sched2.get_last_lr() == sched.get_last_lr()
     assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
     for p, p2 in ((w, w2), (b, b2)):

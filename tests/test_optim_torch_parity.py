@@ -169,23 +169,23 @@ def test_twenty_steps_match_torch_parameters_and_state(
     theirs, topt = _run_torch(cls, options, groups)
     for name in START:
         np.testing.assert_allclose(
-            ours[name].data, theirs[name].detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=name
+            ours[name].numpy(), theirs[name].detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=name
         )
-        assert ours[name].data.dtype == np.float64
+        assert ours[name].numpy().dtype == np.float64
         our_state, their_state = opt.state.get(ours[name], {}), topt.state.get(theirs[name], {})
         assert set(our_state) == set(their_state), name
         for key, value in our_state.items():
             expected = their_state[key]
             expected = expected.item() if expected.ndim == 0 else expected.numpy()
             np.testing.assert_allclose(value, expected, rtol=RTOL, atol=ATOL, err_msg=key)
-    np.testing.assert_array_equal(ours["frozen"].data, START["frozen"])
+    np.testing.assert_array_equal(ours["frozen"].numpy(), START["frozen"])
 
 
 def test_parameters_actually_move_in_every_optimizer_case() -> None:
     # Guards the parity cases against passing vacuously (e.g. lr so small nothing changes).
     for case_id, cls, options, groups in OPTIMIZER_CASES:
         params, _ = _run_chainrule(cls, options, groups)
-        assert np.abs(params["w"].data - START["w"]).max() > 1e-2, case_id
+        assert np.abs(params["w"].numpy() - START["w"]).max() > 1e-2, case_id
 
 
 def test_optimizer_defaults_are_torchs() -> None:

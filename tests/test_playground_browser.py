@@ -156,7 +156,7 @@ def python_side_bias_gradient(session, layer, unit):
         xb, yb = session.f_train[record.idx], session.y_train[record.idx]
         session.loss_fn(model(cr.tensor(xb)), yb).backward()  # no penalty: regularization off
         linear = [m for m in model if isinstance(m, cr.nn.Linear)][layer - 1]
-        return float(linear.bias.grad.data[unit])
+        return float(linear.bias.grad.numpy()[unit])
 
 
 def build_like(session, params):
@@ -165,7 +165,7 @@ def build_like(session, params):
 
     model = copy.deepcopy(session.model)
     for p, value in zip(model.parameters(), params):
-        p.data[...] = value
+        p.numpy()[...] = value
     model.zero_grad()
     return model
 

@@ -150,7 +150,7 @@ def test_panel_update_line_is_the_real_update():
     s.step(1)
     panel = view.frame(s)["panel"]
     before = s.last.before[2][3, 0]
-    assert s.linears[1].weight.data[3, 0] == before - 0.1 * panel["check"]["autograd"]
+    assert s.linears[1].weight.numpy()[3, 0] == before - 0.1 * panel["check"]["autograd"]
     assert panel["check"]["autograd"] == preview["check"]["autograd"]
     assert any("W⁽²⁾₄₁ ←" in line for line in panel["update"])
     s.select({"kind": "neuron", "layer": 0, "index": 1})

@@ -42,10 +42,10 @@ def test_sigmoid_derivative_is_taken_at_the_activation_not_at_z():
     a1.retain_grad()
     z1.retain_grad()
     F.binary_cross_entropy(a2, Y).backward()
-    right = a1.grad.data * a1.data * (1 - a1.data)
-    wrong = a1.grad.data * z1.data * (1 - z1.data)
-    np.testing.assert_allclose(z1.grad.data, right, rtol=1e-12)
-    assert not np.allclose(z1.grad.data, wrong)
+    right = a1.grad.numpy() * a1.numpy() * (1 - a1.numpy())
+    wrong = a1.grad.numpy() * z1.numpy() * (1 - z1.numpy())
+    np.testing.assert_allclose(z1.grad.numpy(), right, rtol=1e-12)
+    assert not np.allclose(z1.grad.numpy(), wrong)
 
 
 def test_output_delta_of_sigmoid_with_cross_entropy_has_no_extra_sigmoid_derivative():
@@ -56,8 +56,8 @@ def test_output_delta_of_sigmoid_with_cross_entropy_has_no_extra_sigmoid_derivat
     z2.retain_grad()
     F.binary_cross_entropy(a2, Y).backward()
     m = len(X)
-    np.testing.assert_allclose(z2.grad.data, (a2.data - Y) / m, rtol=1e-9)
-    assert not np.allclose(z2.grad.data, (a2.data - Y) / m * a2.data * (1 - a2.data))
+    np.testing.assert_allclose(z2.grad.numpy(), (a2.numpy() - Y) / m, rtol=1e-9)
+    assert not np.allclose(z2.grad.numpy(), (a2.numpy() - Y) / m * a2.numpy() * (1 - a2.numpy()))
 
 
 def test_batch_size_divides_the_gradient_exactly_once():
@@ -66,7 +66,7 @@ def test_batch_size_divides_the_gradient_exactly_once():
     def gradient(x, y):
         params = article_network()
         F.binary_cross_entropy(forward(params, cr.tensor(x))[-1], y).backward()
-        return params[0].grad.data
+        return params[0].grad.numpy()
 
     once = gradient(X, Y)
     twice = gradient(np.concatenate([X, X]), np.concatenate([Y, Y]))
@@ -77,14 +77,14 @@ def test_update_moves_every_parameter_by_minus_learning_rate_times_its_own_gradi
     # The article's update loop indexed the gradients' names instead of the parameters, so the
     # parameters never changed. w := w − η ∂L/∂w, for each parameter with its own gradient.
     params = article_network()
-    before = [p.data.copy() for p in params]
+    before = [p.numpy().copy() for p in params]
     F.binary_cross_entropy(forward(params, cr.tensor(X))[-1], Y).backward()
     lr = 0.5
     for p in params:
-        p.data -= lr * p.grad.data
+        p.data -= lr * p.grad.numpy()
     for p, old in zip(params, before):
-        np.testing.assert_allclose(p.data, old - lr * p.grad.data, rtol=1e-15)
-        assert not np.array_equal(p.data, old)
+        np.testing.assert_allclose(p.numpy(), old - lr * p.grad.numpy(), rtol=1e-15)
+        assert not np.array_equal(p.numpy(), old)
 
 
 def test_repeated_gradient_descent_drives_the_xor_cost_down_to_convergence():
@@ -94,9 +94,9 @@ def test_repeated_gradient_descent_drives_the_xor_cost_down_to_convergence():
         cost = F.binary_cross_entropy(forward(params, cr.tensor(X))[-1], Y)
         cost.backward()
         for p in params:
-            p.data -= 3.0 * p.grad.data
+            p.data -= 3.0 * p.grad.numpy()
             p.grad = None
         costs.append(cost.item())
     assert costs[-1] < 0.05 < costs[0]
-    predictions = forward(params, cr.tensor(X))[-1].data
+    predictions = forward(params, cr.tensor(X))[-1].numpy()
     np.testing.assert_array_equal(predictions > 0.5, Y > 0.5)

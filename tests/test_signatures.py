@@ -17,7 +17,7 @@ def pair(shape=(3, 4), seed=0):
 
 
 def same(ours, theirs):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert tuple(ours.shape) == tuple(theirs.shape)
 
 
@@ -36,7 +36,7 @@ def test_sum_dtype_and_positional_calls_match_torch():
     same(x.sum(1, True), tx.sum(1, True))
     got, want = x.sum(dtype=np.float32), tx.sum(dtype=torch.float32)
     assert got.dtype == np.float32
-    np.testing.assert_allclose(got.data, want.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-5)
     assert cr.tensor([1, 2, 3], dtype="int32").sum().dtype == np.int64
 
 
@@ -120,13 +120,13 @@ def test_max_min_dim_return_values_and_indices_like_torch(name, keepdim):
     assert isinstance(got, getattr(cr.return_types, name)) and got._fields == ("values", "indices")
     same(got.values, want.values)
     assert got.indices.dtype == np.int64
-    np.testing.assert_array_equal(got.indices.data, want.indices.numpy())
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
     values, indices = got
     assert values is got.values and indices is got[1]
     g = np.arange(4.0).reshape(want.values.shape) + 1
     values.backward(g)
     want.values.backward(torch.tensor(g))
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
 def test_max_without_dim_is_a_value_and_with_a_tensor_the_elementwise_maximum():
@@ -159,7 +159,7 @@ def test_mean_over_an_empty_dim_is_nan_with_a_gradient_of_the_input_shape():
     x = cr.tensor(np.zeros((3, 0)), requires_grad=True)
     with np.errstate(all="raise"):
         m = x.mean(1)
-    assert m.shape == (3,) and np.isnan(m.data).all()
+    assert m.shape == (3,) and np.isnan(m.numpy()).all()
     m.sum().backward()
     assert x.grad.shape == (3, 0)
     assert np.isnan(cr.tensor(np.zeros(0)).mean().item())
@@ -171,7 +171,7 @@ def test_dtype_conversion_methods_match_torch():
     for name in ["float", "double", "half", "long", "int", "bool"]:
         got, want = getattr(x, name)(), getattr(tx, name)()
         assert got.dtype == np.dtype(str(want.dtype).removeprefix("torch."))
-        np.testing.assert_array_equal(got.data, want.numpy())
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
     assert x.type_as(cr.tensor([1], dtype="int32")).dtype == np.int32
     assert x.is_floating_point() and not x.long().is_floating_point()
     assert (x.element_size(), x.float().element_size(), x.half().element_size()) == (8, 4, 2)
@@ -180,10 +180,10 @@ def test_dtype_conversion_methods_match_torch():
 def test_clone_copies_and_passes_the_gradient():
     x, tx = pair()
     c, tc = x.clone(), tx.clone()
-    assert c.data is not x.data and not np.shares_memory(c.data, x.data)
+    assert c.numpy() is not x.numpy() and not np.shares_memory(c.numpy(), x.numpy())
     (c * 3.0).sum().backward()
     (tc * 3.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     assert c.grad_fn is not None and cr.clone(x).shape == x.shape
 
 
@@ -216,8 +216,8 @@ def test_comparison_methods_match_torch():
     a, b = np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])
     x, y, tx, ty = cr.tensor(a), cr.tensor(b), torch.tensor(a), torch.tensor(b)
     for name in ["eq", "ne", "lt", "le", "gt", "ge"]:
-        np.testing.assert_array_equal(getattr(x, name)(y).data, getattr(tx, name)(ty).numpy())
-        np.testing.assert_array_equal(getattr(x, name)(2.0).data, getattr(tx, name)(2.0).numpy())
+        np.testing.assert_array_equal(getattr(x, name)(y).numpy(), getattr(tx, name)(ty).numpy())
+        np.testing.assert_array_equal(getattr(x, name)(2.0).numpy(), getattr(tx, name)(2.0).numpy())
 
 
 def test_item_tolist_and_requires_grad_():
@@ -231,7 +231,7 @@ def test_np_asarray_of_a_tensor_is_its_values_as_for_a_pytorch_tensor():
     x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert np.asarray(x).dtype == np.float32 and np.asarray(x).shape == (2, 2)
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
-    np.testing.assert_array_equal(np.array(x), x.data)
+    np.testing.assert_array_equal(np.array(x), x.numpy())
 
 
 @pytest.mark.parametrize(
@@ -263,10 +263,10 @@ def test_activation_takes_pytorchs_input_keyword_as_torch_nn_functional(name):
     x = np.array([-1.5, 0.5, 2.0])
     ours = getattr(F, name)(input=cr.tensor(x))
     theirs = getattr(torch.nn.functional, name)(input=torch.tensor(x))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["relu", "elu", "leaky_relu"])
 def test_activation_accepts_inplace_and_returns_the_result(name):
     x = cr.tensor(np.array([-1.5, 0.5]))
-    np.testing.assert_allclose(getattr(F, name)(x, inplace=True).data, getattr(F, name)(x).data)
+    np.testing.assert_allclose(getattr(F, name)(x, inplace=True).numpy(), getattr(F, name)(x).numpy())

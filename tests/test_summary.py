@@ -117,7 +117,7 @@ def test_summary_leaves_batch_norm_statistics_dropout_and_training_modes_as_they
     model = nn.Sequential(
         nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Dropout(0.5, generator=generator), nn.Linear(6, 1)
     )
-    model[1].running_mean.data[...] = 0.25
+    model[1].running_mean.numpy()[...] = 0.25
     model[3].eval()  # a mixed-mode model: each module's own flag must come back
     state = {k: v.copy() for k, v in model.state_dict().items()}
     rng_state = generator.bit_generator.state

@@ -256,9 +256,9 @@ def test_float32_training_step_keeps_every_array_float32():
         layer.register_forward_hook(lambda module, inputs, output: activations.append(output))
     opt = optim.Adam(model.parameters(), lr=1e-2)
     fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=1, batch_size=64, verbose=0)
-    arrays = [p.data for p in model.parameters()] + [p.grad.data for p in model.parameters()]
-    arrays += [b.data for b in model.buffers() if b.data.dtype.kind == "f"]
-    arrays += [a.data for a in activations]
+    arrays = [p.numpy() for p in model.parameters()] + [p.grad.numpy() for p in model.parameters()]
+    arrays += [b.numpy() for b in model.buffers() if b.numpy().dtype.kind == "f"]
+    arrays += [a.numpy() for a in activations]
     arrays += [v for s in opt.state.values() for v in s.values() if isinstance(v, np.ndarray)]
     assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
 

@@ -219,7 +219,7 @@ class WrappedBCEWithLogits(nn.Module):
 def one_output_model():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 1))
-    model[0].bias.data[...] = -0.3  # logits mostly in (-0.5, 0.5): the thresholds disagree
+    model[0].bias.numpy()[...] = -0.3  # logits mostly in (-0.5, 0.5): the thresholds disagree
     return model
 
 

@@ -59,9 +59,9 @@ def test_train_step_zeroes_grads_runs_forward_loss_backward_and_steps_returning_
     for name, param in model.named_parameters():
         # w := w − lr·∂loss/∂w with this batch's gradient only (the stale 100s were zeroed)
         np.testing.assert_allclose(
-            param.data, before[name] - 0.1 * param.grad.data, rtol=1e-6, atol=1e-7
+            param.numpy(), before[name] - 0.1 * param.grad.numpy(), rtol=1e-6, atol=1e-7
         )
-        assert np.abs(param.grad.data).max() < 100
+        assert np.abs(param.grad.numpy()).max() < 100
 
 
 def test_train_step_refuses_a_non_finite_loss_before_backward_leaving_the_weights():

@@ -50,21 +50,21 @@ def test_two_two_one_sigmoid_network_matches_the_hand_computation():
     loss.backward()
 
     close = lambda actual, expected: np.testing.assert_allclose(actual, expected, rtol=1e-12)  # noqa: E731
-    close(z1.data, [[0.625, 0.125]])
-    close(a1.data, [[0.6513548646660542, 0.5312093733737563]])
-    close(z2.data, [[0.6201454912922979]])
-    close(a2.data, [[0.6502516375735666]])
-    close(loss.data, 0.12232391701997179)
+    close(z1.numpy(), [[0.625, 0.125]])
+    close(a1.numpy(), [[0.6513548646660542, 0.5312093733737563]])
+    close(z2.numpy(), [[0.6201454912922979]])
+    close(a2.numpy(), [[0.6502516375735666]])
+    close(loss.numpy(), 0.12232391701997179)
 
-    close(z2.grad.data, [[-0.15908265471329947]])  # δ2
-    close(w2.grad.data, [[-0.1036192610314978], [-0.08450619732488544]])
-    close(b2.grad.data, [-0.15908265471329947])
-    close(z1.grad.data, [[-0.03612635128553, 0.03961571319773405]])  # δ1
+    close(z2.grad.numpy(), [[-0.15908265471329947]])  # δ2
+    close(w2.grad.numpy(), [[-0.1036192610314978], [-0.08450619732488544]])
+    close(b2.grad.numpy(), [-0.15908265471329947])
+    close(z1.grad.numpy(), [[-0.03612635128553, 0.03961571319773405]])  # δ1
     close(
-        w1.grad.data,
+        w1.grad.numpy(),
         [[-0.03612635128553, 0.03961571319773405], [-0.018063175642765, 0.019807856598867024]],
     )
-    close(b1.grad.data, [-0.03612635128553, 0.03961571319773405])
+    close(b1.grad.numpy(), [-0.03612635128553, 0.03961571319773405])
 
 
 def test_one_gradient_descent_step_lowers_the_loss_of_the_worked_example():
@@ -78,5 +78,5 @@ def test_one_gradient_descent_step_lowers_the_loss_of_the_worked_example():
     before = loss()
     before.backward()
     for p in (w1, b1, w2, b2):
-        p.data -= 0.5 * p.grad.data
+        p.data -= 0.5 * p.grad.numpy()
     assert loss().item() < before.item()

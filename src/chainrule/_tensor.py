@@ -1,6 +1,6 @@
 """``Tensor``: an ndarray that remembers which op made it, so gradients can flow back.
 
-A tensor holds its values in ``.data`` (a NumPy array). When an op runs on tensors and one of
+A tensor holds its values in a NumPy array (``.numpy()`` returns it, without a copy). When an op runs on tensors and one of
 them has ``requires_grad=True``, the result records the op (its ``Function`` node) and the op
 records its inputs: that chain of records is the graph that ``backward()`` walks.
 
@@ -41,7 +41,8 @@ class Tensor:
 
     Attributes
     ----------
-    data : ndarray of shape ``shape``
+    data : Tensor of shape ``shape``
+        The same values outside the graph, as in PyTorch: a detached tensor sharing memory.
     grad : Tensor of shape ``shape`` or None
         The accumulated gradient of whatever ``backward()`` was called on, with respect to this
         tensor. Filled for leaves that require grad, and for other tensors after
@@ -51,7 +52,7 @@ class Tensor:
     # __weakref__: caches and observers (e.g. a hook that watches activations) may refer to a
     # tensor without keeping it alive.
     __slots__ = (
-        "data",
+        "_data",
         "_grad",
         "_requires_grad",
         "_ctx",
@@ -72,11 +73,11 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         if len(data) == 1 and isinstance(data[0], Tensor):
-            self.data = dtypes.to_array(data[0].data, dtype)
+            self._data = dtypes.to_array(data[0]._data, dtype)
         elif len(data) == 1 and type(data[0]) is np.ndarray:
-            self.data = dtypes.to_array(data[0], dtype)
+            self._data = dtypes.to_array(data[0], dtype)
         else:  # Python data or sizes, as PyTorch's legacy torch.Tensor(...) takes them
-            self.data = dtypes.constructor_array(data, dtype)
+            self._data = dtypes.constructor_array(data, dtype)
         self._grad: Tensor | None = None
         self._requires_grad = False
         self._ctx = None
@@ -91,7 +92,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A new leaf around ``data`` without checks or copies (internal fast path)."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
         t._requires_grad = False
         t._ctx = None
@@ -107,7 +108,7 @@ class Tensor:
 
         ``_wrap`` written out (one call less per recorded op)."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
         t._requires_grad = True
         t._ctx = fn
@@ -119,15 +120,26 @@ class Tensor:
 
     # ----- autograd state -------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The values as a new leaf that shares memory and is outside the graph (PyTorch's
+        ``.data``): writes through it change this tensor without bumping its version, so
+        autograd does not see them. Assigning ``x.data = y`` replaces the values."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def requires_grad(self) -> bool:
         """Whether operations on this tensor are recorded for backpropagation."""
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(
-                f"{_NOT_DIFFERENTIABLE}; this tensor is {self.data.dtype}. "
+                f"{_NOT_DIFFERENTIABLE}; this tensor is {self._data.dtype}. "
                 "Convert it first, e.g. x.float() or chainrule.tensor(data, dtype='float32')."
             )
         if not flag and self._ctx is not None:
@@ -204,15 +216,15 @@ class Tensor:
                 "computation had requires_grad=True (or it ran under no_grad())"
             )
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a single-value tensor (a loss); this "
-                    f"one has shape {self.data.shape}. Reduce it first (e.g. .sum() or .mean()) "
+                    f"one has shape {self._data.shape}. Reduce it first (e.g. .sum() or .mean()) "
                     "or pass a gradient of the same shape."
                 )
-            backward(self, np.ones(self.data.shape, self.data.dtype), retain_graph)
+            backward(self, np.ones(self._data.shape, self._data.dtype), retain_graph)
             return
-        given = grad.data if isinstance(grad, Tensor) else grad
+        given = grad._data if isinstance(grad, Tensor) else grad
         g = np.asarray(given, dtype=self.dtype)
         if g.shape != self.shape:
             raise ValueError(f"grad has shape {g.shape}; expected {self.shape}")
@@ -243,7 +255,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside any graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (see :mod:`chainrule.ops.inplace`)."""
@@ -254,17 +266,17 @@ class Tensor:
     def shape(self) -> Size:
         """The shape, a :class:`~chainrule.Size` (a tuple). The engine's own code reads
         ``.data.shape``, the plain tuple, to skip building it."""
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
         """The shape as a :class:`~chainrule.Size`, or the length of dimension ``dim``."""
         if dim is None:
-            return Size(self.data.shape)
-        shape = self.data.shape
+            return Size(self._data.shape)
+        shape = self._data.shape
         if not -len(shape) <= dim < len(shape):
             raise IndexError(
                 f"size(): dimension {dim} is out of range for a tensor with {len(shape)} "
@@ -276,55 +288,55 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def dim(self) -> int:
         """The number of dimensions (also ``ndim``, ``ndimension()``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
         """The number of elements (also ``nelement()``)."""
-        return self.data.size
+        return self._data.size
 
     ndimension = dim
     nelement = numel
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element; this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared, not copied)."""
-        return self.data
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(x)`` is the values (as for a PyTorch tensor), not an array of tensors."""
         if dtype is None and not copy:
-            return self.data
-        return np.array(self.data, dtype=dtype, copy=True if copy else None)
+            return self._data
+        return np.array(self._data, dtype=dtype, copy=True if copy else None)
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Any:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -333,10 +345,10 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != dtypes.get_default_dtype() and self.data.dtype.kind == "f":
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype != dtypes.get_default_dtype() and self._data.dtype.kind == "f":
+            extra += f", dtype={self._data.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name()}>"
         elif self._requires_grad:
@@ -398,7 +410,7 @@ class Tensor:
 
     # Comparisons give bool tensors and are never differentiated.
     def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
-        return Tensor._wrap(op(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor._wrap(op(self._data, other._data if isinstance(other, Tensor) else other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -497,7 +509,7 @@ def tensor(
     if device is not None:
         devices.check_cpu(device, "chainrule.tensor")
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     t = Tensor(dtypes.to_array(data, dtype, copy=True), requires_grad=requires_grad, name=name)
     return t
 
@@ -515,7 +527,7 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None and dtypes.is_scalar(value):
-        return Tensor._wrap(np.asarray(value, dtype=dtypes.scalar_dtype(value, like.data.dtype)))
+        return Tensor._wrap(np.asarray(value, dtype=dtypes.scalar_dtype(value, like._data.dtype)))
     return Tensor(dtypes.to_array(value))
 
 

@@ -285,7 +285,7 @@ def as_tensor(data: Any, dtype: Any = None, device: DeviceLike = None) -> Tensor
 # ----- *_like: the shape (and by default the dtype) of another tensor ----------------------------
 def like(input: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
     """The shape of ``input`` and ``dtype`` or, if None, input's dtype."""
-    array = input.data if isinstance(input, Tensor) else np.asarray(input)
+    array = input._data if isinstance(input, Tensor) else np.asarray(input)
     return array.shape, dtypes.resolve_dtype(dtype, array.dtype)
 
 

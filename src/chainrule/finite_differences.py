@@ -71,7 +71,7 @@ def gradcheck(
                     UserWarning,
                     stacklevel=2,
                 )
-            data = arg.data.astype(np.float64) if arg.data.dtype.kind == "f" else arg.data.copy()
+            data = arg._data.astype(np.float64) if arg._data.dtype.kind == "f" else arg._data.copy()
             copies.append(Tensor(data, requires_grad=arg.requires_grad))
         else:
             copies.append(arg)
@@ -81,7 +81,7 @@ def gradcheck(
 
     def evaluate() -> np.ndarray:
         out = fn(*copies)
-        return np.array(out.data, dtype=np.float64)
+        return np.array(out._data, dtype=np.float64)
 
     check = _check_fast if fast_mode else _check_full
     try:
@@ -103,14 +103,14 @@ def _analytic_vjp(
             a.grad = None
     out = fn(*copies)
     if not out.requires_grad:
-        return np.zeros_like(copies[i].data)
+        return np.zeros_like(copies[i]._data)
     out.backward(v.reshape(out.shape))
     g = copies[i].grad
-    return np.zeros_like(copies[i].data) if g is None else g.data.astype(np.float64)
+    return np.zeros_like(copies[i]._data) if g is None else g._data.astype(np.float64)
 
 
 def _numeric_column(x: Tensor, flat_index: int, evaluate: Callable[[], np.ndarray], eps: float):
-    flat = x.data.reshape(-1)
+    flat = x._data.reshape(-1)
     original = flat[flat_index]
     flat[flat_index] = original + eps
     plus = evaluate()
@@ -123,12 +123,12 @@ def _numeric_column(x: Tensor, flat_index: int, evaluate: Callable[[], np.ndarra
 def _check_full(fn, copies, i, evaluate, eps, atol, rtol, seed) -> None:
     x = copies[i]
     out_size = evaluate().size
-    analytic = np.empty((out_size, x.data.size))
+    analytic = np.empty((out_size, x._data.size))
     for row in range(out_size):
         onehot = np.zeros(out_size)
         onehot[row] = 1.0
         analytic[row] = _analytic_vjp(fn, copies, i, onehot).reshape(-1)
-    for col in range(x.data.size):
+    for col in range(x._data.size):
         numeric = _numeric_column(x, col, evaluate, eps)
         bad = ~np.isclose(analytic[:, col], numeric, rtol=rtol, atol=atol, equal_nan=True)
         if bad.any():
@@ -146,12 +146,12 @@ def _check_fast(fn, copies, i, evaluate, eps, atol, rtol, seed) -> None:
     v = rng.standard_normal(evaluate().shape)
     u = rng.standard_normal(x.shape)
     analytic = float(np.sum(_analytic_vjp(fn, copies, i, v) * u))
-    original = x.data.copy()
-    x.data[...] = original + eps * u
+    original = x._data.copy()
+    x._data[...] = original + eps * u
     plus = evaluate()
-    x.data[...] = original - eps * u
+    x._data[...] = original - eps * u
     minus = evaluate()
-    x.data[...] = original
+    x._data[...] = original
     numeric = float(np.sum((plus - minus) * v) / (2 * eps))
     if not np.isclose(analytic, numeric, rtol=rtol, atol=atol, equal_nan=True):
         raise GradcheckError(

@@ -26,7 +26,7 @@ def Variable(  # noqa: N802  PyTorch's (legacy) name
             "Variable(volatile=True) was removed from PyTorch (0.4) and is not in chainrule; "
             "run the code under `with chainrule.no_grad():` instead"
         )
-    t = Tensor(data.data if isinstance(data, Tensor) else data)
+    t = Tensor(data._data if isinstance(data, Tensor) else data)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -55,7 +55,7 @@ class _TypedTensor(metaclass=_TypedTensorMeta):
             return tensor(np.zeros(tuple(int(a) for a in args), cls.dtype))
         if len(args) != 1:
             raise TypeError(f"{cls.__name__}() takes sizes (ints) or one sequence of data")
-        data = args[0].data if isinstance(args[0], Tensor) else args[0]
+        data = args[0]._data if isinstance(args[0], Tensor) else args[0]
         return tensor(data, dtype=cls.dtype)
 
 

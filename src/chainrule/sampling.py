@@ -128,7 +128,7 @@ def randperm(
 def _array(value: Any) -> np.ndarray | None:
     """The array of a tensor or ndarray argument, or None for a Python number."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray):
         return value
     return None
@@ -159,11 +159,11 @@ def normal(
         arrays = [a for a in (m, s) if a is not None]
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         d = float_dtype(dtype if dtype is not None else arrays[0].dtype, "normal")
-    std_values = np.asarray(std.data if isinstance(std, Tensor) else std)
+    std_values = np.asarray(std._data if isinstance(std, Tensor) else std)
     if std_values.size and std_values.min() < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std_values.min()}")
     z = _standard_normal(resolve_generator(generator), shape, d)
-    mean_values = np.asarray(mean.data if isinstance(mean, Tensor) else mean)
+    mean_values = np.asarray(mean._data if isinstance(mean, Tensor) else mean)
     return leaf((mean_values + std_values * z).astype(d, copy=False), requires_grad)
 
 
@@ -177,7 +177,7 @@ def bernoulli(
     """1 with probability ``input`` (elementwise; or ``p`` everywhere if given), else 0, in
     ``input``'s shape and dtype."""
     prepare("bernoulli", out, None)
-    array = input.data if isinstance(input, Tensor) else np.asarray(input)
+    array = input._data if isinstance(input, Tensor) else np.asarray(input)
     probability = array if p is None else np.asarray(p, dtype=np.float64)
     if probability.size and not (probability.min() >= 0 and probability.max() <= 1):
         raise RuntimeError("bernoulli(): probabilities must be in [0, 1]")
@@ -217,7 +217,7 @@ def multinomial(
     """Category indices (int64) drawn with probabilities proportional to ``input``'s rows:
     shape ``(num_samples,)`` for 1-D weights, ``(rows, num_samples)`` for 2-D."""
     prepare("multinomial", out, None)
-    array = input.data if isinstance(input, Tensor) else np.asarray(input)
+    array = input._data if isinstance(input, Tensor) else np.asarray(input)
     rows = _weights(array, num_samples, replacement)
     rng = resolve_generator(generator)
     if replacement:

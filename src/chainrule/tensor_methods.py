@@ -123,7 +123,7 @@ del _name, _dtype
 
 def _type_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor in ``other``'s dtype."""
-    return F.cast(self, other.data.dtype)
+    return F.cast(self, other._data.dtype)
 
 
 def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
@@ -133,39 +133,39 @@ def _contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
 
 def _view_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor reshaped to ``other``'s shape (also ``reshape_as``)."""
-    return F.reshape(self, other.data.shape)
+    return F.reshape(self, other._data.shape)
 
 
 def _expand_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor broadcast to ``other``'s shape, without a copy."""
-    return F.expand(self, other.data.shape)
+    return F.expand(self, other._data.shape)
 
 
 def _t(self: Tensor) -> Tensor:
     """The transpose of a matrix; 0-d and 1-d tensors come back as they are."""
-    if self.data.ndim > 2:
+    if self._data.ndim > 2:
         raise RuntimeError(
-            f"t() expects a tensor with <= 2 dimensions, but this one has {self.data.ndim}; "
+            f"t() expects a tensor with <= 2 dimensions, but this one has {self._data.ndim}; "
             "use transpose(dim0, dim1) or .mT"
         )
-    return F.transpose(self, 0, -1) if self.data.ndim == 2 else self
+    return F.transpose(self, 0, -1) if self._data.ndim == 2 else self
 
 
 def _mT(self: Tensor) -> Tensor:
     """The last two dimensions swapped (a batch of matrices transposed). Shape (..., n, m)."""
-    if self.data.ndim < 2:
+    if self._data.ndim < 2:
         raise RuntimeError(f"tensor.mT needs at least 2 dimensions; this one has {self.ndim}")
     return F.transpose(self, -2, -1)
 
 
 def _is_floating_point(self: Tensor) -> bool:
     """Whether the dtype is a floating-point one (float16, float32, float64)."""
-    return self.data.dtype.kind == "f"
+    return self._data.dtype.kind == "f"
 
 
 def _element_size(self: Tensor) -> int:
     """Bytes per element."""
-    return self.data.dtype.itemsize
+    return self._data.dtype.itemsize
 
 
 Tensor.type_as = _type_as  # type: ignore[attr-defined]
@@ -185,7 +185,7 @@ def _new_filled(name: str, fill: Any) -> Callable[..., Tensor]:
     ) -> Tensor:
         devices.check_cpu(device, f"Tensor.{name}")
         shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        dt = self.data.dtype if dtype is None else np.dtype(dtype)
+        dt = self._data.dtype if dtype is None else np.dtype(dtype)
         return Tensor(np.full(shape, fill, dtype=dt), requires_grad=requires_grad)
 
     method.__name__ = method.__qualname__ = name
@@ -199,13 +199,13 @@ def _new_full(
 ) -> Tensor:  # fmt: skip
     """A new tensor of ``size`` filled with ``fill_value``, in this tensor's dtype."""
     devices.check_cpu(device, "Tensor.new_full")
-    dt = self.data.dtype if dtype is None else np.dtype(dtype)
+    dt = self._data.dtype if dtype is None else np.dtype(dtype)
     return Tensor(np.full(tuple(size), fill_value, dtype=dt), requires_grad=requires_grad)
 
 
 def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, **options: Any) -> Tensor:
     """``chainrule.tensor(data)`` (a copy) in this tensor's dtype (unless ``dtype=``)."""
-    return tensor(data, dtype=self.data.dtype if dtype is None else dtype, **options)
+    return tensor(data, dtype=self._data.dtype if dtype is None else dtype, **options)
 
 
 Tensor.new_zeros = _new_filled("new_zeros", 0)  # type: ignore[attr-defined]

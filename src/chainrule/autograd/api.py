@@ -45,11 +45,11 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs: Any) -> dict[Tensor, np.nd
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = np.ones(out.shape, out.dtype)
         else:
-            g = np.array(g.data if isinstance(g, Tensor) else g, dtype=out.dtype)
+            g = np.array(g._data if isinstance(g, Tensor) else g, dtype=out.dtype)
             if g.shape != out.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
@@ -111,7 +111,7 @@ def grad(
                     "One of the differentiated Tensors appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
-            result.append(Tensor._wrap(np.zeros_like(t.data)) if materialize_grads else None)
+            result.append(Tensor._wrap(np.zeros_like(t._data)) if materialize_grads else None)
         else:
             # A copy: the caller owns what grad() returns, and the engine may share arrays.
             result.append(Tensor._wrap(np.array(g, dtype=t.dtype)))
@@ -144,4 +144,4 @@ def backward(
             if t._grad is None:
                 t._grad = Tensor._wrap(np.array(g, dtype=t.dtype))
             else:
-                np.add(t._grad.data, g, out=t._grad.data)
+                np.add(t._grad._data, g, out=t._grad._data)

@@ -127,7 +127,7 @@ class CustomNode(Function, register=False):
 def _as_array(g: Any) -> np.ndarray | None:
     if g is None:
         return None
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    return g._data if isinstance(g, Tensor) else np.asarray(g)
 
 
 def apply_ctx_function(cls: type[Function], *args: Any, **kwargs: Any) -> Any:
@@ -148,7 +148,7 @@ def apply_ctx_function(cls: type[Function], *args: Any, **kwargs: Any) -> Any:
     record = previous and True in node.needs_input_grad
     if isinstance(output, (tuple, list)):
         return _several_outputs(node, args, output, record)
-    data = output.data if isinstance(output, Tensor) else np.asarray(output)
+    data = output._data if isinstance(output, Tensor) else np.asarray(output)
     if not record or id(output) in node.__dict__.get("non_differentiable", ()):
         return Tensor._wrap(data)
     return Tensor._from_op(data, _record(node, args))
@@ -171,7 +171,7 @@ def _several_outputs(node: CustomNode, args: tuple, outputs: Any, record: bool) 
     through an :class:`Unpack` node. Backward then sees one gradient per output of forward (zeros
     for an output that was not used or carries no gradient), as PyTorch passes them.
     """
-    datas = [o.data if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
+    datas = [o._data if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
     marked = node.__dict__.get("non_differentiable", ())
     live = [record and d.dtype.kind == "f" and id(o) not in marked for o, d in zip(outputs, datas)]
     if True not in live:

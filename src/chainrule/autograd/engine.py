@@ -131,7 +131,7 @@ def run(
                 handed_out.add(id(g))
                 t._grad = Tensor._wrap(g)
             else:
-                np.add(held.data, g, out=held.data)
+                np.add(held._data, g, out=held._data)
             continue
         if t._retains_grad:
             store_grad(t, g, handed_out)
@@ -146,7 +146,7 @@ def run(
         for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
             if not needed or ig is None:
                 continue
-            data = inp.data
+            data = inp._data
             if anomaly or ig.shape != data.shape or ig.dtype is not data.dtype:
                 ig = _conform(ig, data, fn.op_name, anomaly)
             previous = grads.get(inp)
@@ -163,7 +163,7 @@ def store_grad(t: Tensor, g: np.ndarray, handed_out: set[int]) -> None:
         handed_out.add(id(g))
         t._grad = Tensor._wrap(g)
     else:  # accumulate in place, as PyTorch does: references to .grad stay valid
-        np.add(held.data, g, out=held.data)
+        np.add(held._data, g, out=held._data)
 
 
 def run_capture(
@@ -206,7 +206,7 @@ def through_node(
     for inp, ig, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
         if not needed or ig is None:
             continue
-        data = inp.data
+        data = inp._data
         # One test on the common path (the dtype identity check skips the slower compare);
         # the rare work (unbroadcast, cast, anomaly check) is in _conform.
         if (
@@ -243,7 +243,7 @@ def _run_hooks(t: Tensor, g: np.ndarray, handed_out: set[int]) -> np.ndarray:
     for hook in t._hooks:
         result = hook(Tensor._wrap(g))
         if result is not None:
-            new = result.data if isinstance(result, Tensor) else np.asarray(result)
+            new = result._data if isinstance(result, Tensor) else np.asarray(result)
             if new.shape != g.shape:
                 raise RuntimeError(
                     f"a hook returned a gradient of shape {new.shape}; expected {g.shape}"

@@ -105,11 +105,11 @@ class Function:
         n = len(inputs)
         try:
             if n == 1:
-                data = fn.forward(inputs[0].data, **params)
+                data = fn.forward(inputs[0]._data, **params)
             elif n == 2:
-                data = fn.forward(inputs[0].data, inputs[1].data, **params)
+                data = fn.forward(inputs[0]._data, inputs[1]._data, **params)
             else:
-                data = fn.forward(*[t.data for t in inputs], **params)
+                data = fn.forward(*[t._data for t in inputs], **params)
         except ValueError as err:
             error = _forward_error(cls.op_name, inputs, err)
             if error is err:

@@ -49,7 +49,7 @@ def update(
     check_leaf(t)
     if not state.grad_enabled:
         result = compute(t) if value is None else None
-        store(t, result.data if result is not None else value)
+        store(t, result._data if result is not None else value)
         return t
     if _is_view(t):
         raise RuntimeError(
@@ -58,14 +58,14 @@ def update(
             "would not see the change. Assign through the base tensor (x[i] = v) or clone() "
             "the view first."
         )
-    ghost = Tensor._wrap(t.data)
+    ghost = Tensor._wrap(t._data)
     ghost._requires_grad, ghost._ctx, ghost._version = t._requires_grad, t._ctx, t._version
     result = compute(ghost)
     # compute may hand back the ghost itself (e.g. clamp_() with no bounds): no new node then.
     node = None if result is ghost else result._ctx
     if node is not None:
-        _keep_copies(node, t.data)  # what the node saved must survive the write below
-    store(t, result.data if value is None else value)
+        _keep_copies(node, t._data)  # what the node saved must survive the write below
+    store(t, result._data if value is None else value)
     ghost._version = t._version  # the ghost's values are gone (for the error's numbers)
     if node is not None:
         node.__dict__["_output_version"] = t._version
@@ -79,13 +79,13 @@ def _is_view(t: Tensor) -> bool:
     fn = t._ctx
     if fn is None or fn.released or "_output_version" in fn.__dict__:
         return False
-    return any(np.may_share_memory(t.data, x.data) for x in fn.inputs)
+    return any(np.may_share_memory(t._data, x._data) for x in fn.inputs)
 
 
 def store(t: Tensor, values: Any) -> None:
     """Write ``values`` into ``t``'s array (broadcasting, casting as PyTorch allows); bump the
     version."""
-    data = t.data
+    data = t._data
     values = np.asarray(values)
     if values.shape != data.shape:
         try:
@@ -144,7 +144,7 @@ def check_node(fn: Any, t: Tensor) -> None:
 def check_input(fn: Any, inp: Tensor, recorded: int) -> None:
     """Raise if ``fn`` kept memory of ``inp``, which was written after ``fn`` recorded it."""
     index = next(i for i, x in enumerate(fn.inputs) if x is inp)
-    if _kept(fn, inp.data):
+    if _kept(fn, inp._data):
         raise RuntimeError(_message(inp, f"which is input {index} of {fn.name()}", recorded))
     rebased = inp._ctx is not None and inp._ctx.__dict__.get("_output_version", 0) > recorded
     if rebased and fn.needs_input_grad[index]:
@@ -158,7 +158,7 @@ def check_input(fn: Any, inp: Tensor, recorded: int) -> None:
 def check_output(fn: Any, t: Tensor) -> None:
     """Raise if ``fn`` kept memory of its output ``t``, which was written after ``fn`` made it."""
     expected = fn.__dict__.get("_output_version", 0)
-    if _kept(fn, t.data):
+    if _kept(fn, t._data):
         raise RuntimeError(_message(t, f"which is output 0 of {fn.name()}", expected))
 
 
@@ -167,7 +167,7 @@ def _kept(fn: Any, array: np.ndarray) -> bool:
     for value in fn.__dict__.values():
         items = value if isinstance(value, (tuple, list)) else (value,)
         for item in items:
-            data = item.data if isinstance(item, Tensor) else item
+            data = item._data if isinstance(item, Tensor) else item
             if isinstance(data, np.ndarray) and np.may_share_memory(data, array):
                 return True
     return False
@@ -176,7 +176,7 @@ def _kept(fn: Any, array: np.ndarray) -> bool:
 def _message(t: Tensor, role: str, expected: int) -> str:
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.data.dtype} tensor of shape {list(t.data.shape)}], {role}, is at "
+        f"operation: [{t._data.dtype} tensor of shape {list(t._data.shape)}], {role}, is at "
         f"version {t._version}; expected version {expected} instead. Hint: clone() the tensor "
         "before changing it in place, or change it after backward()."
     )

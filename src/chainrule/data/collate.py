@@ -128,7 +128,7 @@ def _stack(batch: Sequence[Any]) -> Tensor:
     """Tensors or arrays of one shape, stacked along a new first axis (PyTorch's errors)."""
     arrays = []
     for value in batch:
-        array = value.data if isinstance(value, Tensor) else value
+        array = value._data if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray) or not _numeric(array.dtype):
             found = array.dtype.str if isinstance(array, np.ndarray) else type(value)
             raise TypeError(_COLLATE_ERROR.format(found))

@@ -93,7 +93,7 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset needs at least one array")
         converted = []
         for position, a in enumerate(arrays):
-            array = a.data if isinstance(a, Tensor) else dtypes.to_array(a)
+            array = a._data if isinstance(a, Tensor) else dtypes.to_array(a)
             if array.ndim == 0:
                 raise ValueError(
                     f"TensorDataset array {position} is 0-d (a single value); each array "

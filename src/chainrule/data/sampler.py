@@ -201,7 +201,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
-        w = np.asarray(weights.data if isinstance(weights, Tensor) else weights, np.float64)
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, np.float64)
         if w.ndim != 1:
             raise ValueError(
                 f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
@@ -212,7 +212,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = _own_generator(generator)
 
     def __iter__(self) -> Iterator[int]:
-        w = self.weights.data
+        w = self.weights._data
         # PyTorch's multinomial checks, with its wording, when the draw happens.
         if not np.isfinite(w).all() or (w < 0).any():
             raise RuntimeError(

@@ -74,8 +74,8 @@ Converter = Callable[[_Graph, Any, str, str, tuple[int, ...]], str]
 
 
 def _linear(g: _Graph, layer: nn.Linear, x: str, p: str, shape: tuple[int, ...]) -> str:
-    w = g.weight(f"{p}.weight", layer.weight.data)
-    b = None if layer.bias is None else g.weight(f"{p}.bias", layer.bias.data)
+    w = g.weight(f"{p}.weight", layer.weight._data)
+    b = None if layer.bias is None else g.weight(f"{p}.bias", layer.bias._data)
     if len(shape) == 2:  # Gemm reads PyTorch's (out, in) layout directly
         return g.node("Gemm", [x, w] + ([b] if b else []), p, transB=1)
     y = g.node("MatMul", [x, g.node("Transpose", [w], p)], p)
@@ -89,13 +89,13 @@ def _batch_norm(g: _Graph, layer: Any, x: str, p: str, shape: tuple[int, ...]) -
             "it normalizes with each batch's own statistics even in evaluation mode"
         )
     c = layer.num_features
-    scale = layer.weight.data if layer.weight is not None else np.ones(c)
-    shift = layer.bias.data if layer.bias is not None else np.zeros(c)
+    scale = layer.weight._data if layer.weight is not None else np.ones(c)
+    shift = layer.bias._data if layer.bias is not None else np.zeros(c)
     names = [
         g.weight(f"{p}.weight" if layer.weight is not None else f"{p}.ones", scale),
         g.weight(f"{p}.bias" if layer.bias is not None else f"{p}.zeros", shift),
-        g.weight(f"{p}.running_mean", layer.running_mean.data),
-        g.weight(f"{p}.running_var", layer.running_var.data),
+        g.weight(f"{p}.running_mean", layer.running_mean._data),
+        g.weight(f"{p}.running_var", layer.running_var._data),
     ]
     return g.node("BatchNormalization", [x, *names], p, epsilon=float(layer.eps))
 
@@ -169,9 +169,9 @@ def _pair(value: Any) -> list[int]:
 
 
 def _conv(g: _Graph, layer: Any, x: str, p: str, shape: tuple[int, ...]) -> str:
-    inputs = [x, g.weight(f"{p}.weight", layer.weight.data)]
+    inputs = [x, g.weight(f"{p}.weight", layer.weight._data)]
     if layer.bias is not None:
-        inputs.append(g.weight(f"{p}.bias", layer.bias.data))
+        inputs.append(g.weight(f"{p}.bias", layer.bias._data))
     if layer.padding_mode != "zeros":
         raise ValueError(
             f"{p}: cannot export a {type(layer).__name__} with padding_mode="
@@ -319,7 +319,7 @@ def export(
             raise ValueError(
                 f"cannot export layer {name} ({type(layer).__name__}): supported are {supported}"
             )
-    x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
+    x = np.asarray(example_input._data if isinstance(example_input, Tensor) else example_input)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"example_input must have shape (N, ...) with N > 0; got {x.shape}")
     dtype = _model_dtype(model, x)
@@ -338,7 +338,7 @@ def export(
                 value = layer(value)
     finally:
         model.train(was_training)
-    graph = _graph(onnx, g, current, x, value.data, batch_kept, input_name, output_name)
+    graph = _graph(onnx, g, current, x, value._data, batch_kept, input_name, output_name)
     proto = onnx.helper.make_model(
         graph,
         opset_imports=[onnx.helper.make_opsetid("", opset)],

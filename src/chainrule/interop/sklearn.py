@@ -199,12 +199,12 @@ class _BaseMLP(BaseEstimator):
         Views of the network's weights (transposed from PyTorch's (out, in) layout): changing
         them in place changes the model.
         """
-        return [layer.weight.data.T for layer in self._linears()]
+        return [layer.weight._data.T for layer in self._linears()]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, layer ``i``'s of shape (fan_out,); views of the network's biases."""
-        return [layer.bias.data for layer in self._linears()]
+        return [layer.bias._data for layer in self._linears()]
 
     # ----- training -------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
@@ -329,7 +329,7 @@ class _BaseMLP(BaseEstimator):
         loss = self._loss(output, target)
         if self.alpha:
             penalty = sum(F.sum(layer.weight * layer.weight) for layer in self._linears())
-            loss = loss + penalty * (0.5 * self.alpha / len(target.data))
+            loss = loss + penalty * (0.5 * self.alpha / len(target._data))
         return loss
 
     def _outputs(self, X: Any) -> np.ndarray:

@@ -242,7 +242,7 @@ def nonfinite_entries(state: Mapping[str, np.ndarray | Tensor]) -> list[str]:
     """``"'name' (k NaN, m inf)"`` for every floating array of ``state`` with NaN or inf."""
     found = []
     for name, value in state.items():
-        a = value.data if isinstance(value, Tensor) else value
+        a = value._data if isinstance(value, Tensor) else value
         if a.dtype.kind in "fc" and not np.isfinite(a).all():
             nan, inf = int(np.isnan(a).sum()), int(np.isinf(a).sum())
             found.append(f"{name!r} ({nan} NaN, {inf} inf of {a.size})")

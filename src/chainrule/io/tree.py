@@ -35,7 +35,7 @@ def encode(obj: Any, where: tuple[str, ...], arrays: dict[str, np.ndarray]) -> A
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {"$float": repr(obj)}
     if isinstance(obj, (np.ndarray, Tensor)):
-        return _encode_array(obj.data if isinstance(obj, Tensor) else obj, where, arrays)
+        return _encode_array(obj._data if isinstance(obj, Tensor) else obj, where, arrays)
     if isinstance(obj, tuple):
         return {"$tuple": [encode(v, (*where, str(i)), arrays) for i, v in enumerate(obj)]}
     if isinstance(obj, list):

@@ -145,8 +145,8 @@ class ClassicMLP:
         for module in model:
             if isinstance(module, nn.Linear):
                 has_bias = module.bias is not None
-                bias = module.bias.data if has_bias else np.zeros(len(module.weight))
-                weight = module.weight.data.astype(dtype)
+                bias = module.bias._data if has_bias else np.zeros(len(module.weight))
+                weight = module.weight._data.astype(dtype)
                 layers.append(Layer(weight, bias.astype(dtype), has_bias=has_bias))
             elif type(module) in kinds:
                 if not layers or layers[-1].activation != "identity":

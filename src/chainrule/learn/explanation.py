@@ -143,9 +143,9 @@ def _autograd_gradients(model: nn.Module, loss: str, x: np.ndarray, y: np.ndarra
     grads = []
     for layer in model:
         if isinstance(layer, nn.Linear):
-            grads.append(layer.weight.grad.data.copy())
+            grads.append(layer.weight.grad._data.copy())
             bias = layer.bias
-            grads.append(np.zeros(layer.out_features) if bias is None else bias.grad.data.copy())
+            grads.append(np.zeros(layer.out_features) if bias is None else bias.grad._data.copy())
     return grads
 
 
@@ -291,7 +291,7 @@ def explain_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, loss: str)
         fn = t.grad_fn
         if fn is None:
             continue
-        incoming = t.grad.data
+        incoming = t.grad._data
         grads = fn.backward(incoming)  # the graph was retained: the node can run again
         passes = []
         for inp, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
@@ -299,7 +299,7 @@ def explain_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, loss: str)
             if not needed or g is None:
                 passes.append((name, None))
             else:
-                passes.append((name, unbroadcast(g, inp.data.shape, fn.op_name)))
+                passes.append((name, unbroadcast(g, inp._data.shape, fn.op_name)))
         nodes.append(GraphNode(t.name or "?", fn.op_name, fn.derivative(), incoming, passes))
     return nodes
 

@@ -214,8 +214,8 @@ def _node(t: Tensor, root: Tensor, ids: dict[int, str]) -> GraphNode:
         op=t.grad_fn.op_name if t.grad_fn is not None else "leaf",
         shape=tuple(t.shape),
         dtype=str(t.dtype),
-        value=_summary(t.data),
-        grad=None if t.grad is None else _summary(t.grad.data),
+        value=_summary(t._data),
+        grad=None if t.grad is None else _summary(t.grad._data),
         inputs=inputs,
     )
 

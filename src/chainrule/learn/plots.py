@@ -153,7 +153,7 @@ def plot_activation_histograms(model: Any, x: np.ndarray, bins: int = 40) -> Any
         if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
 
             def hook(mod: Any, args: Any, out: Any, name: str = name) -> None:
-                outputs.setdefault(f"{name} {type(mod).__name__}", []).append(out.data.ravel())
+                outputs.setdefault(f"{name} {type(mod).__name__}", []).append(out._data.ravel())
 
             handles.append(module.register_forward_hook(hook))
     try:
@@ -178,7 +178,7 @@ def plot_first_layer_weights(model: Any, image_shape: tuple[int, int], max_units
     from chainrule import nn
 
     first = next(m for m in model.modules() if isinstance(m, nn.Linear))
-    w = first.weight.data[:max_units]
+    w = first.weight._data[:max_units]
     if w.shape[1] != image_shape[0] * image_shape[1]:
         raise ValueError(
             f"the first layer has {w.shape[1]} inputs; image_shape {image_shape} has "

@@ -93,9 +93,9 @@ class NormBase(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
         if self.running_mean is not None:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         """Reset the running estimates, and weight to 1 and bias to 0."""
@@ -167,11 +167,11 @@ class BatchNorm1d(NormBase):
             mean = F.mean(x, axes, keepdims=True)
             var = F.var(x, axes, keepdims=True, correction=0)
             if self.training and self.running_mean is not None:
-                self._track(mean.data.reshape(c), var.data.reshape(c), n)
+                self._track(mean._data.reshape(c), var._data.reshape(c), n)
             y = (x - mean) / F.sqrt(var + self.eps)
         else:
-            inv_std = 1.0 / np.sqrt(self.running_var.data + self.eps)
-            y = (x - self.running_mean.data.reshape(channel_shape)) * inv_std.reshape(channel_shape)
+            inv_std = 1.0 / np.sqrt(self.running_var._data + self.eps)
+            y = (x - self.running_mean._data.reshape(channel_shape)) * inv_std.reshape(channel_shape)
         if self.weight is not None:
             y = y * F.reshape(self.weight, channel_shape)
         if self.bias is not None:
@@ -191,12 +191,12 @@ class BatchNorm1d(NormBase):
 
     def _track(self, batch_mean: np.ndarray, batch_var: np.ndarray, n: int) -> None:
         """Fold one batch's statistics into the running estimates, in place."""
-        self.num_batches_tracked.data += 1
+        self.num_batches_tracked._data += 1
         if self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked.data)
+            factor = 1.0 / float(self.num_batches_tracked._data)
         else:
             factor = self.momentum
-        running_mean, running_var = self.running_mean.data, self.running_var.data
+        running_mean, running_var = self.running_mean._data, self.running_var._data
         running_mean *= 1.0 - factor
         running_mean += factor * batch_mean
         running_var *= 1.0 - factor

@@ -51,18 +51,18 @@ def convert(
             "not supported"
         )
     for p in parameters:
-        p.data = p.data.astype(target, copy=False)
+        p._data = p._data.astype(target, copy=False)
         if p.grad is not None:
-            p.grad = Tensor._wrap(p.grad.data.astype(target, copy=False))
+            p.grad = Tensor._wrap(p.grad._data.astype(target, copy=False))
     for b in buffers:
-        if b.data.dtype.kind == "f":
-            b.data = b.data.astype(target, copy=False)
+        if b._data.dtype.kind == "f":
+            b._data = b._data.astype(target, copy=False)
 
 
 def as_buffer(name: str, value: Any) -> Tensor | None:
     """``value`` as a buffer: a Tensor (an ndarray used without a copy unless read-only)."""
     if isinstance(value, Buffer):
-        return Tensor(value.data)  # a plain Tensor sharing the values, as PyTorch stores it
+        return Tensor(value._data)  # a plain Tensor sharing the values, as PyTorch stores it
     if value is None or isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, np.generic)):

@@ -40,7 +40,7 @@ _NONLINEARITIES = (*_LINEAR, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 
 
 def _array(tensor: Tensor | np.ndarray) -> np.ndarray:
-    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    array = tensor._data if isinstance(tensor, Tensor) else tensor
     if not isinstance(array, np.ndarray):
         raise TypeError(f"init functions fill a Tensor or ndarray; got {type(tensor).__name__}")
     if array.dtype.kind != "f":

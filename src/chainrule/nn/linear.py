@@ -106,7 +106,7 @@ class Linear(Module):
     def forward(self, input: Tensor) -> Tensor:
         """``input @ weight.T + bias``; shapes ``(*, in_features)`` → ``(*, out_features)``."""
         input = as_tensor(input)
-        shape = input.data.shape
+        shape = input._data.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}) got input of shape {shape}; expected "
@@ -208,7 +208,7 @@ class Bilinear(Module):
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         """``y[..., o] = Σᵢⱼ input1[..., i] · weight[o, i, j] · input2[..., j] + bias[o]``."""
         input1, input2 = as_tensor(input1), as_tensor(input2)
-        s1, s2 = input1.data.shape, input2.data.shape
+        s1, s2 = input1._data.shape, input2._data.shape
         if not s1 or s1[-1] != self.in1_features or s2[:-1] != s1[:-1]:
             raise ValueError(
                 f"Bilinear(in1_features={self.in1_features}, in2_features="

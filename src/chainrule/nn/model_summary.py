@@ -196,8 +196,8 @@ def _batch_shape(input_shape: int | Sequence[int], batch_size: int) -> tuple[int
 def _input_dtype(model: Module) -> np.dtype:
     """The dtype the model computes in: its first floating parameter's or buffer's."""
     for t in (*model.parameters(), *model.buffers()):
-        if t.data.dtype.kind == "f":
-            return t.data.dtype
+        if t._data.dtype.kind == "f":
+            return t._data.dtype
     return get_default_dtype()
 
 

@@ -302,7 +302,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     # ----- finding by dotted name ----------------------------------------------------------
     def get_submodule(self, target: str) -> Module:

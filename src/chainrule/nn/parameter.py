@@ -49,7 +49,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=dtypes.get_default_dtype())  # PyTorch's Parameter()
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         array = dtypes.to_array(data)
         if array.dtype not in _FLOATS:
             raise TypeError(
@@ -82,5 +82,5 @@ class Buffer(Tensor):
     def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=dtypes.get_default_dtype())
-        super().__init__(data.data if isinstance(data, Tensor) else dtypes.to_array(data))
+        super().__init__(data._data if isinstance(data, Tensor) else dtypes.to_array(data))
         self.persistent = persistent

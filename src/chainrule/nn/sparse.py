@@ -43,7 +43,7 @@ def _table(
     w = as_tensor(weight)
     if tuple(w.shape) != (rows, cols):
         raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-    return Parameter(w.data, requires_grad=not freeze)
+    return Parameter(w._data, requires_grad=not freeze)
 
 
 class Embedding(Module):
@@ -125,7 +125,7 @@ class Embedding(Module):
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         """Rows of ``weight`` for the integer ``input`` of shape ``(*)``: ``(*, embedding_dim)``."""
@@ -254,7 +254,7 @@ class EmbeddingBag(Module):
         init.normal_(self.weight, generator=resolve_generator(generator))
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     def forward(
         self,

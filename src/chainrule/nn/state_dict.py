@@ -75,7 +75,7 @@ def state_dict(
     """
     out: dict[str, Any] = {} if destination is None else destination
     for name, tensor in entries(module, prefix):
-        out[name] = tensor if keep_vars else tensor.data.copy()
+        out[name] = tensor if keep_vars else tensor._data.copy()
     return out
 
 
@@ -112,9 +112,9 @@ def load_state_dict(
 
 
 def _load_one(entry: Entry, value: Any, assign: bool) -> None:
-    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    array = value._data if isinstance(value, Tensor) else np.asarray(value)
     if not assign:
-        np.copyto(entry.tensor.data, array)
+        np.copyto(entry.tensor._data, array)
         return
     # assign=True: the loaded tensor itself takes the place, keeping requires_grad (PyTorch).
     store = entry.owner.__dict__[entry.store]
@@ -128,7 +128,7 @@ def _load_one(entry: Entry, value: Any, assign: bool) -> None:
 def mismatch(name: str, value: Any, target: Tensor) -> str | None:
     """Why ``value`` cannot be loaded into ``target``, or None if it can."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     want = f"shape {target.shape} and dtype {target.dtype}"
     if not isinstance(value, (np.ndarray, np.generic)):
         return f"{name}: got a {type(value).__name__}; the model has an array of {want}"

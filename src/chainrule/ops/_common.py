@@ -77,4 +77,4 @@ def keepdim_alias(op_name: str, keepdim: bool, keepdims: bool) -> bool:
 def as_float(x: Any) -> Tensor:
     """Integer tensors become the default float dtype, as math functions of them do in PyTorch."""
     x = as_tensor(x)
-    return x if x.data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
+    return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())

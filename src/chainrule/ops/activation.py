@@ -180,13 +180,13 @@ def leaky_relu(
 ) -> Tensor:
     """x where x > 0, else ``negative_slope``·x. ``inplace`` is accepted and ignored."""
     x = as_tensor(input)
-    return LeakyReLU.apply(x, negative_slope=x.data.dtype.type(negative_slope))
+    return LeakyReLU.apply(x, negative_slope=x._data.dtype.type(negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else α(eˣ − 1). ``inplace`` is accepted and ignored."""
     x = as_float(input)
-    return ELU.apply(x, alpha=x.data.dtype.type(alpha))
+    return ELU.apply(x, alpha=x._data.dtype.type(alpha))
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -201,7 +201,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0; got {beta}")
     x = as_float(x)
-    return Softplus.apply(x, beta=x.data.dtype.type(beta), threshold=threshold)
+    return Softplus.apply(x, beta=x._data.dtype.type(beta), threshold=threshold)
 
 
 def _softmax_input(input: Tensor, dim: int | None, dtype: Any, axis: int | None, name: str):
@@ -212,7 +212,7 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, axis: int | None,
     if dim is None:
         dim = -1
     x = as_float(input) if dtype is None else cast(as_tensor(input), dtype)
-    nd = x.data.ndim
+    nd = x._data.ndim
     if not -nd <= dim < (nd or 1):
         raise IndexError(
             f"{name}: dimension out of range (expected to be in range of "
@@ -257,7 +257,7 @@ def check_dropout_p(p: float) -> float:
 
 
 def _float_kind(x: Tensor) -> np.dtype:
-    return x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
+    return x._data.dtype if x._data.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _keep(shape: tuple[int, ...], p: float, dtype: np.dtype, generator: GeneratorLike):
@@ -301,7 +301,7 @@ def dropout(
     """
     p = check_dropout_p(p)
     x = as_tensor(input)
-    if not training or p == 0.0 or x.data.size == 0:
+    if not training or p == 0.0 or x._data.size == 0:
         return x
     return _masked(x, p, x.shape, False, generator)
 
@@ -322,7 +322,7 @@ def alpha_dropout(
     """
     p = check_dropout_p(p)
     x = as_float(input)
-    if not training or p == 0.0 or x.data.size == 0:
+    if not training or p == 0.0 or x._data.size == 0:
         return x
     return _masked(x, p, x.shape, True, generator)
 
@@ -330,7 +330,7 @@ def alpha_dropout(
 def _feature_dropout(x: Tensor, p: float, training: bool, alpha: bool, batched: bool, gen):
     """Dropout of whole channels: one draw per (sample, channel), or per channel of an
     unbatched input (``batched`` False: dim 0 is the channel dim)."""
-    if not training or p == 0.0 or x.data.size == 0:
+    if not training or p == 0.0 or x._data.size == 0:
         return x
     lead = 2 if batched else 1
     if x.ndim < lead:

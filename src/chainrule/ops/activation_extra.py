@@ -198,7 +198,7 @@ def hardtanh(
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     x = as_float(input)
-    kind = x.data.dtype.type
+    kind = x._data.dtype.type
     return Hardtanh.apply(x, lo=kind(min_val), hi=kind(max_val))
 
 
@@ -227,7 +227,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     x = as_float(input)
-    return CELU.apply(x, alpha=x.data.dtype.type(alpha))
+    return CELU.apply(x, alpha=x._data.dtype.type(alpha))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -303,7 +303,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     ``inplace`` is accepted and computes out of place (a new tensor). Shape unchanged.
     """
     x = as_float(input)
-    return where(x.data > threshold, x, value)
+    return where(x._data > threshold, x, value)
 
 
 # The parameter of threshold_ that bears PyTorch's name hides the function.
@@ -319,16 +319,16 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > ``lambd``, else 0; the gradient passes only where |x| > lambd. Shape
     unchanged."""
     x = as_float(input)
-    return where(np.abs(x.data) > lambd, x, 0.0)
+    return where(np.abs(x._data) > lambd, x, 0.0)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x − lambd·sign(x) where |x| > ``lambd``, else 0 (``lambd`` ≥ 0). Shape unchanged."""
     _check_lambd("softshrink", lambd)
     x = as_float(input)
-    outside = np.abs(x.data) > lambd
+    outside = np.abs(x._data) > lambd
     # sign(x)·lambd is a constant, so the gradient is 1 outside [−lambd, lambd] and 0 inside.
-    shift = np.where(outside, np.sign(x.data) * x.data.dtype.type(lambd), 0).astype(x.dtype)
+    shift = np.where(outside, np.sign(x._data) * x._data.dtype.type(lambd), 0).astype(x.dtype)
     return where(outside, sub(x, shift), 0.0)
 
 
@@ -350,15 +350,15 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}"
         )
     channels = x.shape[1] if x.ndim >= 2 else 1
-    if w.data.size not in (1, channels):
+    if w._data.size not in (1, channels):
         raise RuntimeError(
             "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-            f"{w.data.size} and channel size = {channels}."
+            f"{w._data.size} and channel size = {channels}."
         )
     # One slope per channel broadcasts along dim 1; a single slope along everything.
-    shape = (channels,) + (1,) * (x.ndim - 2) if w.data.size > 1 else ()
+    shape = (channels,) + (1,) * (x.ndim - 2) if w._data.size > 1 else ()
     slope = reshape(w, shape)
-    return where(x.data > 0, x, mul(slope, x))
+    return where(x._data > 0, x, mul(slope, x))
 
 
 def rrelu(
@@ -384,7 +384,7 @@ def rrelu(
     rng = resolve_generator(generator)
     slopes = rng.uniform(lower, upper, x.shape).astype(x.dtype)
     # As PyTorch, 0 counts as negative here: its gradient is the drawn slope.
-    return mul(x, np.where(x.data <= 0, slopes, 1).astype(x.dtype))
+    return mul(x, np.where(x._data <= 0, slopes, 1).astype(x.dtype))
 
 
 # ----- PyTorch's in-place functional forms: the out-of-place result written back -------------

@@ -17,21 +17,21 @@ from chainrule.autograd.function import Function
 
 def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of one dtype, following the promotion rules in dtypes."""
-    if type(a) is Tensor and type(b) is Tensor and a.data.dtype == b.data.dtype:
+    if type(a) is Tensor and type(b) is Tensor and a._data.dtype == b._data.dtype:
         return a, b
     a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is and not b_is:
         b = as_tensor(b, a)
-        if a.data.dtype != b.data.dtype:
-            a = cast(a, b.data.dtype)
+        if a._data.dtype != b._data.dtype:
+            a = cast(a, b._data.dtype)
     elif b_is and not a_is:
         a = as_tensor(a, b)
-        if b.data.dtype != a.data.dtype:
-            b = cast(b, a.data.dtype)
+        if b._data.dtype != a._data.dtype:
+            b = cast(b, a._data.dtype)
     else:
         a, b = as_tensor(a), as_tensor(b)
-    if a.data.dtype != b.data.dtype:
-        target = dtypes.result_dtype(a.data.dtype, b.data.dtype)
+    if a._data.dtype != b._data.dtype:
+        target = dtypes.result_dtype(a._data.dtype, b._data.dtype)
         a, b = cast(a, target), cast(b, target)
     return a, b
 
@@ -226,7 +226,7 @@ def div(
         refuse_out("div", out)
         if rounding_mode is not None:
             return rounded_div(a, b, rounding_mode)
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         a, b = cast(a, dtypes.get_default_dtype()), cast(b, dtypes.get_default_dtype())
     return Div.apply(a, b)
 
@@ -241,7 +241,7 @@ def pow(base: Any, exponent: Any) -> Tensor:
     if isinstance(base, Tensor) and dtypes.is_scalar(exponent):
         # A Python number keeps the base's dtype; a NumPy float64 scalar would upcast it.
         exponent = np.asarray(exponent).item()
-        if base.data.dtype.kind != "f" and isinstance(exponent, float):
+        if base._data.dtype.kind != "f" and isinstance(exponent, float):
             base = cast(base, dtypes.get_default_dtype())
         return PowScalar.apply(base, exponent=exponent)
     return Pow.apply(*operands(base, exponent))
@@ -268,21 +268,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     cast to the weight's dtype.
     """
     x, weight = as_tensor(x), as_tensor(weight)
-    xs, ws = x.data.shape, weight.data.shape
+    xs, ws = x._data.shape, weight._data.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"Linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; "
             f"expected input (..., {weight.shape[1] if weight.ndim == 2 else 'in'})"
         )
-    if x.data.dtype is not weight.data.dtype:
+    if x._data.dtype is not weight._data.dtype:
         # The layer's dtype wins (as in Keras): float64 data fed to a float32 layer is computed
         # in float32 instead of silently turning the whole network into float64.
-        dtype = weight.data.dtype if weight.data.dtype.kind == "f" else x.data.dtype
+        dtype = weight._data.dtype if weight._data.dtype.kind == "f" else x._data.dtype
         x, weight = cast(x, dtype), cast(weight, dtype)
     if bias is None:
         return Linear.apply(x, weight)
-    bias = cast(as_tensor(bias), x.data.dtype)
-    if bias.data.shape != (ws[0],):
+    bias = cast(as_tensor(bias), x._data.dtype)
+    if bias._data.shape != (ws[0],):
         raise ValueError(f"Linear: bias has shape {bias.shape}; expected ({weight.shape[0]},)")
     return Linear.apply(x, weight, bias)
 
@@ -291,13 +291,13 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
     if not isinstance(x, Tensor):
         x = as_tensor(x)
-    if x.data.dtype is dtype:
+    if x._data.dtype is dtype:
         return x
     dtype = np.dtype(dtype)
-    if x.data.dtype == dtype:
+    if x._data.dtype == dtype:
         return x
     if dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))
+        return Tensor._wrap(x._data.astype(dtype))
     return Cast.apply(x, dtype=dtype)
 
 

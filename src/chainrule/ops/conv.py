@@ -152,11 +152,11 @@ def _check_weight(name: str, x: Tensor, weight: Tensor, groups: Any, dims: int) 
 def common_dtype(x: Tensor, weight: Tensor, bias: Any, size: int) -> tuple:
     """``x``, ``weight`` and ``bias`` in one dtype: the layer's wins, as in ``linear()``
     (float64 data meets float32 weights in float32). ``bias`` must have shape ``(size,)``."""
-    if x.data.dtype is not weight.data.dtype:
-        dtype = weight.data.dtype if weight.data.dtype.kind == "f" else x.data.dtype
+    if x._data.dtype is not weight._data.dtype:
+        dtype = weight._data.dtype if weight._data.dtype.kind == "f" else x._data.dtype
         x, weight = cast(x, dtype), cast(weight, dtype)
     if bias is not None:
-        bias = cast(as_tensor(bias), x.data.dtype)
+        bias = cast(as_tensor(bias), x._data.dtype)
         if bias.shape != (size,):
             raise ValueError(f"bias has shape {bias.shape}; expected ({size},)")
     return x, weight, bias

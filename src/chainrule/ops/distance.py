@@ -59,7 +59,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     for x in (a, b):
         n = vector_norm(x, 2, dim=dim, keepdim=True)
         # The clamp as a constant shift: max(n, eps) in value, the identity in the gradient.
-        n = add(n, np.maximum(n.data, eps) - n.data)
+        n = add(n, np.maximum(n._data, eps) - n._data)
         scaled.append(div(x, n))
     return sum(mul(scaled[0], scaled[1]), dim)
 
@@ -73,7 +73,7 @@ def pairwise_distance(
     a = float_input("pairwise_distance", x1)
     b = float_input("pairwise_distance", x2)
     a, b = _broadcast(a, b)
-    diff = add(sub(a, b), a.data.dtype.type(eps))
+    diff = add(sub(a, b), a._data.dtype.type(eps))
     if diff.ndim == 0:
         return vector_norm(diff, p)
     return vector_norm(diff, p, dim=-1, keepdim=keepdim)

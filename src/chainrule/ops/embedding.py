@@ -100,7 +100,7 @@ def renorm_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type:
     As PyTorch: rows with norm above max_norm get ``max_norm / (norm + 1e-7)``; not recorded.
     """
     with no_grad():
-        data = weight.data
+        data = weight._data
         rows = np.unique(indices)
         norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
         over = norms > max_norm
@@ -132,7 +132,7 @@ def embedding(
     w = as_tensor(weight)
     if w.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D; got shape {tuple(w.shape)}")
-    idx = check_indices("embedding", as_tensor(input).data, w.shape[0])
+    idx = check_indices("embedding", as_tensor(input)._data, w.shape[0])
     pad = resolve_padding_idx(padding_idx, w.shape[0])
     if max_norm is not None:
         renorm_rows(w, idx, max_norm, norm_type)
@@ -152,7 +152,7 @@ def _bags(idx: np.ndarray, offsets: Any, include_last_offset: bool) -> tuple[np.
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     if offsets is None:
         raise ValueError("offsets has to be a 1D Tensor but got None")
-    off = as_tensor(offsets).data
+    off = as_tensor(offsets)._data
     if off.ndim != 1 or not np.issubdtype(off.dtype, np.integer):
         raise ValueError(f"offsets has to be a 1D integer Tensor; got shape {off.shape}")
     if off.size and off[0] != 0:
@@ -201,7 +201,7 @@ def embedding_bag(
             f"mode='{mode}')"
         )
     w = as_tensor(weight)
-    idx = as_tensor(input).data
+    idx = as_tensor(input)._data
     bag, n_bags = _bags(idx, offsets, include_last_offset)
     flat = idx.reshape(-1)
     pad = resolve_padding_idx(padding_idx, w.shape[0]) if w.ndim == 2 else None
@@ -216,12 +216,12 @@ def embedding_bag(
         rows = mul(rows, unsqueeze(psw.reshape(-1), 1))
     used = (bag >= 0) & (flat != (-1 if pad is None else pad))
     if mode == "max":
-        zeros = np.zeros(w.shape[1], dtype=w.data.dtype)
+        zeros = np.zeros(w.shape[1], dtype=w._data.dtype)
         picks = [np.flatnonzero(used & (bag == b)) for b in range(n_bags)]
         outs = [max_(rows[p], 0)[0] if p.size else as_tensor(zeros) for p in picks]
-        return stack(outs) if outs else as_tensor(np.zeros((0, w.shape[1]), w.data.dtype))
+        return stack(outs) if outs else as_tensor(np.zeros((0, w.shape[1]), w._data.dtype))
     # One (bags × indices) 0/1 matrix: its product with the rows sums every bag at once.
-    member = np.zeros((n_bags, flat.size), dtype=w.data.dtype)
+    member = np.zeros((n_bags, flat.size), dtype=w._data.dtype)
     member[bag[used], np.flatnonzero(used)] = 1
     out = matmul(as_tensor(member), rows)
     if mode == "mean":

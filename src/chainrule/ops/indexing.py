@@ -47,7 +47,7 @@ def positions(shape: tuple[int, ...], dim: int, index: np.ndarray, op: str) -> n
 
 
 def _index_array(index: Any, op: str) -> np.ndarray:
-    data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    data = index._data if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}(): index must be an integer tensor (int64); got {data.dtype}")
     return data

@@ -54,7 +54,7 @@ def put(t: Tensor, index: Any, value: Any) -> Tensor:
         t._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     ):
         return update(t, lambda s: IndexPut.apply(s, as_tensor(value, s), index=index))
-    t.data[index] = value.data if isinstance(value, Tensor) else value
+    t._data[index] = value._data if isinstance(value, Tensor) else value
     bump(t)
     return t
 
@@ -117,7 +117,7 @@ def zero_(t: Tensor) -> Tensor:
 
 def copy_(t: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """``src``'s values (broadcast to ``t``'s shape, cast to its dtype) copied into ``t``."""
-    src_shape = np.shape(src.data if isinstance(src, Tensor) else src)
+    src_shape = np.shape(src._data if isinstance(src, Tensor) else src)
     try:
         fits = np.broadcast_shapes(src_shape, t.shape) == t.shape
     except ValueError:

@@ -153,7 +153,7 @@ def repeat_interleave(
         x, d = reshape(x, -1), 0
     else:
         d = _one_dim(dim, axis, x.ndim)
-    counts = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if counts.dtype.kind not in "iu":
         raise TypeError(f"repeat_interleave(): repeats must be integers; got {counts.dtype}")
     if (counts < 0).any():

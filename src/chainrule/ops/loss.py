@@ -250,14 +250,14 @@ def binary_cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     p, t = input_and_target("binary_cross_entropy", input, target)
-    if p.data.size and not ((p.data >= 0).all() and (p.data <= 1).all()):
+    if p._data.size and not ((p._data >= 0).all() and (p._data <= 1).all()):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1] (found "
-            f"{np.nanmin(p.data) if not np.isnan(p.data).all() else 'NaN'} to "
-            f"{np.nanmax(p.data) if not np.isnan(p.data).all() else 'NaN'}); "
+            f"{np.nanmin(p._data) if not np.isnan(p._data).all() else 'NaN'} to "
+            f"{np.nanmax(p._data) if not np.isnan(p._data).all() else 'NaN'}); "
             "for raw scores use binary_cross_entropy_with_logits"
         )
-    w = constant(weight, p.data.dtype)
+    w = constant(weight, p._data.dtype)
     return BinaryCrossEntropy.apply(p, t, reduction=reduction, weight=w)
 
 
@@ -278,7 +278,7 @@ def binary_cross_entropy_with_logits(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     x, t = input_and_target("binary_cross_entropy_with_logits", input, target)
-    dtype = x.data.dtype
+    dtype = x._data.dtype
     return BinaryCrossEntropyWithLogits.apply(
         x,
         t,
@@ -307,7 +307,7 @@ def _as_rows(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple[int, 
 
 
 def _class_targets(name: str, target: Tensor, num_classes: int, ignore_index: int) -> np.ndarray:
-    labels = target.data
+    labels = target._data
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: class-index targets must be integers; got {labels.dtype} (for class "
@@ -350,14 +350,14 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     input = float_input("cross_entropy", input)
     target = as_tensor(target)
-    if target.data.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
         target = cast(target, input.dtype)
         if label_smoothing:
             classes = input.shape[0] if input.ndim == 1 else input.shape[1]
-            kind = input.data.dtype.type
+            kind = input._data.dtype.type
             target = add(mul(target, kind(1 - label_smoothing)), kind(label_smoothing / classes))
         rows, probs, per_sample = _as_rows(input, target)
-        w = constant(weight, input.data.dtype)
+        w = constant(weight, input._data.dtype)
         out = SoftCrossEntropy.apply(rows, probs, weight=w, reduction=reduction)
         return reshape(out, per_sample) if reduction == "none" else out
     return _class_index_loss(
@@ -407,7 +407,7 @@ def _class_index_loss(
         )
     labels = _class_targets(name, target, classes, ignore_index)
     rows, labels_t, per_sample = _as_rows(input, Tensor._wrap(labels))
-    w = _class_weight(name, weight, classes, input.data.dtype)
+    w = _class_weight(name, weight, classes, input._data.dtype)
     if label_smoothing:
         out = op.apply(
             rows,

@@ -71,7 +71,7 @@ def float_input(name: str, input: Any) -> Tensor:
     """``input`` as a tensor, refused unless floating point."""
     if not isinstance(input, Tensor):  # ndarrays and lists too; cheap for tensors
         input = as_tensor(input)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point; got {input.dtype}")
     return input
 
@@ -84,16 +84,16 @@ def input_and_target(name: str, input: Any, target: Any) -> tuple[Tensor, Tensor
     """
     input = float_input(name, input)
     target = as_tensor(target)
-    if target.data.shape != input.data.shape:
+    if target._data.shape != input._data.shape:
         raise ValueError(
             f"{name}: input has shape {input.shape} but target has shape {target.shape}; they "
             "must match (reshape one of them, e.g. target.reshape(input.shape))"
         )
-    return input, cast(target, input.data.dtype)
+    return input, cast(target, input._data.dtype)
 
 
 def constant(value: Any, dtype: np.dtype) -> np.ndarray | None:
     """A weight given as a tensor, array or number, as a plain array of ``dtype`` (or None)."""
     if value is None:
         return None
-    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=dtype)
+    return np.asarray(value._data if isinstance(value, Tensor) else value, dtype=dtype)

@@ -44,7 +44,7 @@ def _reduction(size_average: bool | None, reduce: bool | None, reduction: str) -
 
 
 def _scalar(x: Tensor, value: float) -> Any:
-    return x.data.dtype.type(value)
+    return x._data.dtype.type(value)
 
 
 def margin_ranking_loss(
@@ -84,8 +84,8 @@ def hinge_embedding_loss(
     y is neither. Shapes: input and target (of ±1) alike."""
     reduction = _reduction(size_average, reduce, reduction)
     x, y = input_and_target("hinge_embedding_loss", input, target)
-    hinge = where(y.data != 1, relu(sub(_scalar(x, margin), x)), 0.0)
-    loss = add(hinge, where(y.data != -1, x, 0.0))
+    hinge = where(y._data != 1, relu(sub(_scalar(x, margin), x)), 0.0)
+    loss = add(hinge, where(y._data != -1, x, 0.0))
     return reduce_loss(loss, reduction)
 
 
@@ -119,7 +119,7 @@ def cosine_embedding_loss(
     """
     reduction = _reduction(size_average, reduce, reduction)
     x1, x2 = input_and_target("cosine_embedding_loss", input1, input2)
-    y = as_tensor(target).data
+    y = as_tensor(target)._data
     if y.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if x1.ndim != y.ndim + 1 or x1.shape[:1] != y.shape[:1] and y.ndim:
@@ -157,7 +157,7 @@ def multilabel_soft_margin_loss(
     x, y = input_and_target("multilabel_soft_margin_loss", input, target)
     loss = neg(add(mul(y, logsigmoid(x)), mul(sub(_scalar(x, 1.0), y), logsigmoid(neg(x)))))
     if weight is not None:
-        loss = mul(loss, cast(as_tensor(weight), x.data.dtype))
+        loss = mul(loss, cast(as_tensor(weight), x._data.dtype))
     classes = x.shape[-1] if x.ndim else 1
     loss = div(sum(loss, -1), classes) if x.ndim else loss
     return reduce_loss(loss, reduction)
@@ -165,7 +165,7 @@ def multilabel_soft_margin_loss(
 
 def _class_rows(name: str, x: Tensor, target: Any) -> tuple[Tensor, np.ndarray]:
     """Scores as (N, C) rows and class-index targets (N,), checked as PyTorch does."""
-    labels = as_tensor(target).data
+    labels = as_tensor(target)._data
     if labels.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {labels.dtype}")
     rows = reshape(x, (1, -1)) if x.ndim < 2 else x
@@ -209,8 +209,8 @@ def multi_margin_loss(
     if p == 2:
         z = mul(z, z)
     # The target's own column is left out; the class weight scales the whole row.
-    scale = (np.arange(classes) != labels[:, None]).astype(x.data.dtype)
-    w = constant(weight, x.data.dtype)
+    scale = (np.arange(classes) != labels[:, None]).astype(x._data.dtype)
+    w = constant(weight, x._data.dtype)
     if w is not None:
         if w.shape != (classes,):
             raise RuntimeError(
@@ -235,7 +235,7 @@ def multilabel_margin_loss(
     """
     reduction = _reduction(size_average, reduce, reduction)
     x = float_input("multilabel_margin_loss", input)
-    labels = as_tensor(target).data
+    labels = as_tensor(target)._data
     if labels.shape != x.shape or x.ndim > 2:
         raise RuntimeError(
             f"inconsistent target size: {list(labels.shape)} for input of size: {list(x.shape)}"
@@ -245,7 +245,7 @@ def multilabel_margin_loss(
     classes = rows.shape[1]
     if ((labels < -1) | (labels >= classes)).any():
         raise RuntimeError("argument #2 'target' is out of range")
-    counts = np.zeros(rows.shape, dtype=x.data.dtype)
+    counts = np.zeros(rows.shape, dtype=x._data.dtype)
     for i, row in enumerate(labels):
         listed = row[: np.argmax(row == -1)] if (row == -1).any() else row
         np.add.at(counts[i], listed, 1)

@@ -80,7 +80,7 @@ def _weighted(op: type[Function], x: Tensor, t: Tensor, weight: Any, reduction: 
     w = as_tensor(weight)
     if w.shape != x.shape:
         raise ValueError("Weights and input must have the same size.")
-    w = cast(w, x.data.dtype)
+    w = cast(w, x._data.dtype)
     loss = mul(op.apply(x, t, reduction="none", **params), w)
     if reduction == "mean" and op is not HuberLoss:
         return div(sum(loss), sum(w))
@@ -156,12 +156,12 @@ def smooth_l1_loss(
     if beta == 0:
         return L1Loss.apply(x, t, reduction=reduction)
     huber = HuberLoss.apply(x, t, reduction=reduction, delta=beta)
-    return mul(huber, x.data.dtype.type(1.0 / beta))
+    return mul(huber, x._data.dtype.type(1.0 / beta))
 
 
 def _xlogx(t: Tensor) -> Tensor:
     """t·log t with 0 where t = 0 (its limit), and no log(0) evaluated."""
-    positive = t.data > 0
+    positive = t._data > 0
     return where(positive, mul(t, log(where(positive, t, 1.0))), 0.0)
 
 
@@ -228,9 +228,9 @@ def poisson_nll_loss(
     if log_input:
         loss = sub(exp(x), mul(t, x))
     else:
-        loss = sub(x, mul(t, log(add(x, x.data.dtype.type(eps)))))
+        loss = sub(x, mul(t, log(add(x, x._data.dtype.type(eps)))))
     if full:
-        big = t.data > 1
+        big = t._data > 1
         safe = where(big, t, 2.0)  # keeps log away from t ≤ 0, where the term is masked anyway
         half_log = mul(log(mul(safe, 2 * math.pi)), 0.5)
         stirling = add(sub(mul(safe, log(safe)), safe), half_log)
@@ -269,15 +269,15 @@ def gaussian_nll_loss(
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = np.full(x.shape, var, dtype=x.data.dtype)
+        var = np.full(x.shape, var, dtype=x._data.dtype)
     v = float_input("gaussian_nll_loss", var)
-    if (v.data < 0).any():
+    if (v._data < 0).any():
         raise ValueError("var has negative entry/entries")
-    v = _variance_shape(x, cast(v, x.data.dtype))
+    v = _variance_shape(x, cast(v, x._data.dtype))
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(reduction + " is not valid")
     # The clamp as a constant shift: the value is max(v, eps), the gradient passes unchanged.
-    v = add(v, np.maximum(v.data, eps) - v.data)
+    v = add(v, np.maximum(v._data, eps) - v._data)
     d = sub(x, t)
     loss = mul(add(log(v), div(mul(d, d), v)), 0.5)
     if full:

@@ -126,7 +126,7 @@ def rms_norm(
     x, shape = as_float(input), _shape_tuple(normalized_shape)
     _check_trailing("rms_norm", x, shape)
     if eps is None:
-        eps = float(np.finfo(x.data.dtype).eps)
+        eps = float(np.finfo(x._data.dtype).eps)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     y = mul(x, rsqrt(add(mean(mul(x, x), axes, keepdim=True), eps)))
     return _affine(y, weight, None)
@@ -163,13 +163,13 @@ def _update_running(
     running_mean: Any, running_var: Any, x: Tensor, axes: tuple[int, ...], momentum: float
 ) -> None:
     """Fold this batch's mean and unbiased variance into the running buffers, in place."""
-    data = x.data
+    data = x._data
     n = data.size // data.shape[1]
     batch_mean = data.mean(axis=axes)
     batch_var = data.var(axis=axes) * (n / (n - 1)) if n > 1 else np.full_like(batch_mean, np.nan)
     for buf, stat in ((running_mean, batch_mean), (running_var, batch_var)):
         if buf is not None:
-            arr = as_tensor(buf).data
+            arr = as_tensor(buf)._data
             arr *= 1.0 - momentum
             arr += momentum * stat.reshape(arr.shape).astype(arr.dtype, copy=False)
 
@@ -200,7 +200,7 @@ def batch_norm(
     x = as_float(input)
     axes, cshape = _channel_axes("batch_norm", x)
     if training or running_mean is None or running_var is None:
-        n = x.data.size // max(x.shape[1], 1)
+        n = x._data.size // max(x.shape[1], 1)
         if training and n <= 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
@@ -212,9 +212,9 @@ def batch_norm(
         centred = x - mean(x, axes, keepdim=True)
         y = centred * rsqrt(add(var(x, axes, keepdim=True, correction=0), eps))
     else:
-        rm, rv = as_tensor(running_mean).data, as_tensor(running_var).data
-        inv_std = (1.0 / np.sqrt(rv + eps)).astype(x.data.dtype, copy=False)
-        y = (x - rm.reshape(cshape).astype(x.data.dtype, copy=False)) * inv_std.reshape(cshape)
+        rm, rv = as_tensor(running_mean)._data, as_tensor(running_var)._data
+        inv_std = (1.0 / np.sqrt(rv + eps)).astype(x._data.dtype, copy=False)
+        y = (x - rm.reshape(cshape).astype(x._data.dtype, copy=False)) * inv_std.reshape(cshape)
     return _affine(y, weight, bias, cshape)
 
 
@@ -251,11 +251,11 @@ def instance_norm(
         )
     if running_mean is not None or running_var is not None:
         with no_grad():
-            rows = x.data.reshape(n, c, spatial)
+            rows = x._data.reshape(n, c, spatial)
             stats = rows.mean(axis=2).mean(axis=0), rows.var(axis=2, ddof=1).mean(axis=0)
             for buf, stat in zip((running_mean, running_var), stats, strict=True):
                 if buf is not None:
-                    arr = as_tensor(buf).data
+                    arr = as_tensor(buf)._data
                     arr *= 1.0 - momentum
                     arr += momentum * stat.astype(arr.dtype, copy=False)
     y = reshape(LayerNorm.apply(reshape(x, (n, c, spatial)), k=1, eps=eps), x.shape)

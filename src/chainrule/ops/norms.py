@@ -83,12 +83,12 @@ def vector_norm(
     x = as_tensor(x)
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"linalg.vector_norm() needs a floating-point tensor; got {x.dtype}")
     if isinstance(ord, str):
         raise ValueError(f"linalg.vector_norm(): ord must be a number, got {ord!r}")
     axes = resolve_dims("vector_norm", x, dim, axis)
-    if x.data.size == 0 and ord < 0:
+    if x._data.size == 0 and ord < 0:
         raise RuntimeError(f"linalg.vector_norm(): ord={ord} of an empty tensor is undefined")
     return VectorNorm.apply(x, ord=ord, axes=axes, keepdims=resolve_keepdim(keepdim, keepdims))
 

@@ -145,7 +145,7 @@ def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tenso
     if min is None and max is None:
         raise ValueError("clip() needs at least one of min and max")
     x = as_tensor(x)
-    kind = x.data.dtype.type
+    kind = x._data.dtype.type
     lo = None if min is None else kind(min)
     hi = None if max is None else kind(max)
     return Clip.apply(x, lo=lo, hi=hi)
@@ -168,7 +168,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     dimension. Shapes: the broadcast shape of the three; ``(n,)`` each for the one-argument form.
     """
     a, b = input, other
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if a is None and b is None:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     if cond.dtype != bool:

@@ -190,11 +190,11 @@ def _as_2d(op: str, input: Any, dims: int, floating: bool = True) -> Tensor:
 
 def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, dims):
     x = as_tensor(input)
-    x = _as_2d(op, x, dims, floating=x.data.dtype.kind not in "iu")
+    x = _as_2d(op, x, dims, floating=x._data.dtype.kind not in "iu")
     kernel, st, spans, dil, _ = pool_geometry(
         op, x, kernel_size, stride, padding, dilation, ceil_mode, dims
     )
-    result = max_windows(x.data, kernel, st, spans, dil)
+    result = max_windows(x._data, kernel, st, spans, dil)
     out = MaxPool2d.apply(x, result=result, kernel=kernel, stride=st, padding=spans, dilation=dil)
     idx = flat_indices(result[1], x.shape, kernel, st, spans, dil)
     if dims == 1:
@@ -224,11 +224,11 @@ def max_pool2d(
     """
     if not return_indices:
         x = as_tensor(input)
-        x = _as_2d("MaxPool2d", x, 2, floating=x.data.dtype.kind not in "iu")
+        x = _as_2d("MaxPool2d", x, 2, floating=x._data.dtype.kind not in "iu")
         kernel, st, spans, dil, _ = pool_geometry(
             "MaxPool2d", x, kernel_size, stride, padding, dilation, ceil_mode
         )
-        result = max_windows(x.data, kernel, st, spans, dil)
+        result = max_windows(x._data, kernel, st, spans, dil)
         return MaxPool2d.apply(
             x, result=result, kernel=kernel, stride=st, padding=spans, dilation=dil
         )

@@ -88,12 +88,12 @@ def _adaptive_argmax(x: np.ndarray, out: Pair) -> np.ndarray:
 
 def _adaptive_max(op: str, input: Any, output_size: Any, dims: int) -> tuple[Tensor, Tensor]:
     x = as_tensor(input)
-    x = x if x.data.dtype.kind in "iu" else as_float(x)
+    x = x if x._data.dtype.kind in "iu" else as_float(x)
     check_input(op, x, dims)
     out = _output_size(op, x, output_size, dims)
     x2 = unsqueeze(x, 2) if dims == 1 else x
     out2 = (1, *out) if dims == 1 else out
-    idx = _adaptive_argmax(x2.data, out2)
+    idx = _adaptive_argmax(x2._data, out2)
     n, c = x.shape[:2]
     flat = reshape(x2, (n, c, -1))
     values = reshape(gather(flat, 2, idx.reshape(n, c, -1)), (n, c, *out))
@@ -134,7 +134,7 @@ def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, d
                 f'invalid output_size "{tuple(output_size)}" (dim {d} must be between '
                 f"{base - s} and {base + s})"
             )
-    idx = np.asarray(as_tensor(indices).data)
+    idx = np.asarray(as_tensor(indices)._data)
     if idx.shape != x.shape:
         raise ValueError(
             f"{op}: Expected shape of indices to be same as that of the input tensor "

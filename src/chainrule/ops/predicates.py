@@ -17,7 +17,7 @@ from chainrule.ops._common import refuse_out
 
 
 def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def isnan(input: Tensor) -> Tensor:

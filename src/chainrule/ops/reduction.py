@@ -219,7 +219,7 @@ def mean(
     if out is not None:
         refuse_out("mean", out)
     input = as_tensor(input) if dtype is None else cast(input, dtype)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(
             f"mean() needs a floating-point tensor; got {input.dtype} (pass dtype= or call "
             ".float() first)"
@@ -251,7 +251,7 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, other: Any) -> Any:
             f"{'largest' if name == 'max' else 'smallest'} value"
         )
     find = np.argmax if name == "max" else np.argmin
-    index = find(x.data, axis=axis, keepdims=True).astype(np.int64, copy=False)
+    index = find(x._data, axis=axis, keepdims=True).astype(np.int64, copy=False)
     op = MaxDim if name == "max" else MinDim
     values = op.apply(x, index=index, axis=axis, keepdims=keepdim)
     indices = index if keepdim else np.squeeze(index, axis=axis)
@@ -332,7 +332,7 @@ def var(
         refuse_out("var", out)
     correction = correction_of("var", unbiased, correction)
     input = as_tensor(input)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"var() needs a floating-point tensor; got {input.dtype}")
     return _reduce(Var, input, dim, keepdim, correction=correction)
 

@@ -144,8 +144,8 @@ def _step(cls: type[Function], input: Any, name: str, out: Any, **params: Any) -
     if out is not None:
         refuse_out(name, out)
     x = as_tensor(input)
-    if x.data.dtype.kind != "f":  # integers and bools are already whole numbers
-        return Tensor._wrap(np.sign(x.data) if cls is Sign else x.data.copy())
+    if x._data.dtype.kind != "f":  # integers and bools are already whole numbers
+        return Tensor._wrap(np.sign(x._data) if cls is Sign else x._data.copy())
     return cls.apply(x, **params)
 
 
@@ -182,8 +182,8 @@ def frac(input: Tensor, *, out: None = None) -> Tensor:
     if out is not None:
         refuse_out("frac", out)
     x = as_tensor(input)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"frac is only defined for floating-point tensors; got {x.data.dtype}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"frac is only defined for floating-point tensors; got {x._data.dtype}")
     return Frac.apply(x)
 
 
@@ -191,9 +191,9 @@ def _binary(cls: type[Function], input: Any, other: Any, name: str, out: Any) ->
     if out is not None:
         refuse_out(name, out)
     a, b = operands(input, other)
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         mode = "fmod" if cls is Fmod else "remainder"
-        return Tensor._wrap(_integer_division(a.data, b.data, mode, name))
+        return Tensor._wrap(_integer_division(a._data, b._data, mode, name))
     return cls.apply(a, b)
 
 
@@ -213,10 +213,10 @@ def floor_divide(input: Any, other: Any, *, out: None = None) -> Tensor:
     if out is not None:
         refuse_out("floor_divide", out)
     a, b = operands(input, other)
-    if a.data.dtype.kind != "f":
-        return Tensor._wrap(_integer_division(a.data, b.data, "floor", "floor_divide"))
+    if a._data.dtype.kind != "f":
+        return Tensor._wrap(_integer_division(a._data, b._data, "floor", "floor_divide"))
     with np.errstate(**_QUIET):
-        return Tensor._wrap(np.floor_divide(a.data, b.data))
+        return Tensor._wrap(np.floor_divide(a._data, b._data))
 
 
 def rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
@@ -226,8 +226,8 @@ def rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor'; got {rounding_mode!r}"
         )
-    if a.data.dtype.kind != "f":
-        return Tensor._wrap(_integer_division(a.data, b.data, rounding_mode, "div"))
+    if a._data.dtype.kind != "f":
+        return Tensor._wrap(_integer_division(a._data, b._data, rounding_mode, "div"))
     return RoundedDiv.apply(a, b, mode=rounding_mode)
 
 

@@ -101,8 +101,8 @@ def _scan(name: str, op: type[Function], input: Any, dim: Any, axis: Any, dtype:
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu":
-        x = Tensor._wrap(x.data.astype(np.int64))
+    elif x._data.dtype.kind in "biu":
+        x = Tensor._wrap(x._data.astype(np.int64))
     return op.apply(x, axis=one_dim(name, dim, axis, x.ndim))
 
 
@@ -138,7 +138,7 @@ def logcumsumexp(
     """log Σₖ≤ᵢ exp(xₖ) along ``dim``, without overflow. Shape: ``input.shape``."""
     refuse_out("logcumsumexp", out)
     x = as_tensor(input)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"logcumsumexp() needs a floating-point tensor; got {x.dtype}")
     return LogCumSumExp.apply(x, axis=one_dim("logcumsumexp", dim, axis, x.ndim))
 
@@ -147,7 +147,7 @@ def _running(name, op, ufunc, result, input, dim, axis, out):
     refuse_out(name, out)
     x = as_tensor(input)
     ax = one_dim(name, dim, axis, x.ndim)
-    a = x.data if x.ndim else x.data.reshape(1)
+    a = x._data if x.ndim else x._data.reshape(1)
     running = ufunc.accumulate(a, axis=ax)
     shape = [1] * a.ndim
     shape[ax] = a.shape[ax]

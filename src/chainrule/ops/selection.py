@@ -22,7 +22,7 @@ from chainrule.ops.shape import expand, getitem, reshape
 
 def _vector_index(index: Any, size: int, dim: int, op: str) -> np.ndarray:
     """A 1-D integer index (0-d counts as one entry), every entry in ``[0, size)``."""
-    data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    data = index._data if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}(): index must be an int64 or int32 tensor; got {data.dtype}")
     if data.ndim > 1:
@@ -103,7 +103,7 @@ def index_add(
 
 
 def _bool_mask(mask: Any, op: str) -> np.ndarray:
-    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if data.dtype != bool:
         raise TypeError(f"{op}(): mask must be a bool tensor; got {data.dtype}")
     return data
@@ -148,7 +148,7 @@ def take_along_dim(
     ``dim=None`` both are flattened first."""
     refuse_out("take_along_dim", out)
     x = as_tensor(input)
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if dim is None and axis is None:
         return gather(reshape(x, -1), 0, idx.reshape(-1))
     d = one_dim("take_along_dim", dim, axis, x.ndim)
@@ -171,7 +171,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: None = None) -> Any:
     """Indices of the nonzero entries: an ``(n, ndim)`` int64 tensor, or with ``as_tuple=True``
     one 1-D int64 tensor per dimension (a 0-d input counts as 1-D)."""
     refuse_out("nonzero", out)
-    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    data = input._data if isinstance(input, Tensor) else np.asarray(input)
     found = np.nonzero(np.atleast_1d(data))
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
@@ -188,7 +188,7 @@ def argwhere(input: Tensor) -> Tensor:
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices of any shape as one-hot int64 rows: shape ``tensor.shape + (classes,)``;
     ``num_classes=-1`` takes one more than the largest index."""
-    data = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    data = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if data.dtype != np.int64:
         raise TypeError(f"one_hot(): class values must be an int64 tensor; got {data.dtype}")
     if data.size and data.min() < 0:

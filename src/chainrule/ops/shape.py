@@ -168,7 +168,7 @@ def plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        data = index.data
+        data = index._data
         return int(data) if data.ndim == 0 and data.dtype.kind in "iu" else data
     if isinstance(index, list):
         array = np.asarray(index)
@@ -204,14 +204,14 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input = as_tensor(input)
     shape = _sizes(shape)
-    if shape == input.data.shape:
+    if shape == input._data.shape:
         return input
     try:
         return Reshape.apply(input, shape=shape)
     except ValueError:
         raise ValueError(
             f"Reshape: cannot reshape a tensor of shape {input.shape} "
-            f"(size {input.data.size}) into {shape}"
+            f"(size {input._data.size}) into {shape}"
         ) from None
 
 
@@ -223,7 +223,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input = as_tensor(input)
     dims = _sizes(dims)
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if sorted(a % max(ndim, 1) for a in dims) != list(range(ndim)):
         raise ValueError(
             f"Permute: {dims} is not a permutation of the {ndim} dimensions of shape "
@@ -236,8 +236,8 @@ def transpose(input: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap dimensions ``dim0`` and ``dim1`` (the last two if not given)."""
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    d0, d1 = (normalize_axes(d, input.data.ndim)[0] for d in (dim0, dim1))
-    axes = list(range(input.data.ndim))
+    d0, d1 = (normalize_axes(d, input._data.ndim)[0] for d in (dim0, dim1))
+    axes = list(range(input._data.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
     return permute(input, axes)
 
@@ -246,7 +246,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast ``input`` to ``sizes`` without copying; -1 keeps a dimension."""
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    shape, have = _sizes(sizes), input.data.shape
+    shape, have = _sizes(sizes), input._data.shape
     lead = len(shape) - len(have)
     if lead < 0:
         raise ValueError(f"Expand: cannot expand shape {have} to fewer dimensions {shape}")
@@ -266,7 +266,7 @@ def squeeze(
         dim = dim_alias("squeeze", dim, axis)
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    shape = input.data.shape
+    shape = input._data.shape
     axes = normalize_axes(dim, len(shape)) if dim is not None else range(len(shape))
     return reshape(input, tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1)))
 
@@ -279,7 +279,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
         raise TypeError("chainrule.unsqueeze: missing the dimension dim= to insert")
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    shape = list(input.data.shape)
+    shape = list(input._data.shape)
     shape.insert(normalize_axes(dim, len(shape) + 1)[0], 1)
     return reshape(input, tuple(shape))
 
@@ -288,7 +288,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` (inclusive) into one; a 0-d tensor becomes (1,)."""
     if not isinstance(input, Tensor):
         input = as_tensor(input)
-    shape = input.data.shape
+    shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
     start, end = (normalize_axes(d, len(shape))[0] for d in (start_dim, end_dim))
@@ -330,9 +330,9 @@ def _same_dtype(tensors: Sequence[Any], name: str) -> list[Tensor]:
     if len(tensors) == 0:
         raise ValueError(f"{name}() needs at least one tensor")
     ts = [as_tensor(t) for t in tensors]
-    target = ts[0].data.dtype
+    target = ts[0]._data.dtype
     for t in ts[1:]:
-        target = dtypes.result_dtype(target, t.data.dtype)
+        target = dtypes.result_dtype(target, t._data.dtype)
     return [cast(t, target) for t in ts]
 
 

@@ -95,7 +95,7 @@ def _prepare(name: str, input: Any, dim: Any, axis: Any) -> tuple[Tensor, np.nda
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}(): dim must be an int, got {type(dim).__name__}")
     (ax,) = normalize_axes(dim, x.ndim)
-    return x, x.data if x.ndim else x.data.reshape(1), ax
+    return x, x._data if x.ndim else x._data.reshape(1), ax
 
 
 def _order(a: np.ndarray, ax: int, descending: bool) -> np.ndarray:

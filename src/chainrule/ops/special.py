@@ -258,9 +258,9 @@ def lerp(input: Any, end: Any, weight: Any, *, out: None = None) -> Tensor:
         refuse_out("lerp", out)
     a, b = float_operands(input, end)
     if isinstance(weight, Tensor):
-        w = cast(weight, a.data.dtype)
+        w = cast(weight, a._data.dtype)
         return Lerp.apply(a, b, w)
-    return Lerp.apply(a, b, weight=a.data.dtype.type(weight))
+    return Lerp.apply(a, b, weight=a._data.dtype.type(weight))
 
 
 def hypot(input: Any, other: Any, *, out: None = None) -> Tensor:
@@ -284,6 +284,6 @@ def nan_to_num(
     if out is not None:
         refuse_out("nan_to_num", out)
     x = as_tensor(input)
-    if x.data.dtype.kind != "f":
-        return Tensor._wrap(x.data.copy())
+    if x._data.dtype.kind != "f":
+        return Tensor._wrap(x._data.copy())
     return NanToNum.apply(x, nan=nan, posinf=posinf, neginf=neginf)

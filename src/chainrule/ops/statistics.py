@@ -39,7 +39,7 @@ def resolve_keepdim(keepdim: bool, keepdims: bool | None) -> bool:
 
 
 def _float_only(name: str, x: Tensor) -> None:
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{name}() needs a floating-point tensor; got {x.dtype}")
 
 
@@ -171,8 +171,8 @@ def prod(
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu":
-        x = Tensor._wrap(x.data.astype(np.int64))
+    elif x._data.dtype.kind in "biu":
+        x = Tensor._wrap(x._data.astype(np.int64))
     axes = resolve_dims("prod", x, dim, axis)
     return Prod.apply(x, axes=axes, keepdims=resolve_keepdim(keepdim, keepdims))
 
@@ -183,8 +183,8 @@ def _extreme(name, op, input, dim, keepdim, axis, keepdims, out) -> Tensor:
     if dim == ():
         dim = None  # torch.amax(x, dim=()) reduces every axis
     axes = resolve_dims(name, x, dim, axis)
-    empty = [a for a in axes if x.shape[a] == 0] if x.data.size == 0 else []
-    if empty or (x.data.size == 0 and not axes):
+    empty = [a for a in axes if x.shape[a] == 0] if x._data.size == 0 else []
+    if empty or (x._data.size == 0 and not axes):
         raise IndexError(f"{name}(): expected reduction dim {empty[:1] or 0} to have non-zero size")
     return op.apply(x, axes=axes, keepdims=resolve_keepdim(keepdim, keepdims))
 
@@ -236,9 +236,9 @@ def _logical(name, fn, input, dim, keepdim, axis, keepdims, out) -> Tensor:
     refuse_out(name, out)
     x = as_tensor(input)
     axes = resolve_dims(name, x, dim, axis)
-    result = fn(x.data, axis=axes, keepdims=resolve_keepdim(keepdim, keepdims))
+    result = fn(x._data, axis=axes, keepdims=resolve_keepdim(keepdim, keepdims))
     # torch keeps uint8 for uint8 input and gives bool for everything else
-    return Tensor._wrap(result.astype(np.uint8 if x.data.dtype == np.uint8 else np.bool_))
+    return Tensor._wrap(result.astype(np.uint8 if x._data.dtype == np.uint8 else np.bool_))
 
 
 def any(
@@ -273,13 +273,13 @@ def _arg(name, fn, input, dim, keepdim, axis, keepdims, out) -> Tensor:
     keep = resolve_keepdim(keepdim, keepdims)
     if axis is not None:
         dim = dim_alias(name, dim, axis, "dim and its alias axis")
-    if x.data.size == 0 and (dim is None or x.shape[normalize_axes(dim, x.ndim)[0]] == 0):
+    if x._data.size == 0 and (dim is None or x.shape[normalize_axes(dim, x.ndim)[0]] == 0):
         raise IndexError(f"{name}(): expected reduction dim to be specified for input.numel() == 0")
     if dim is None or x.ndim == 0:
-        index = np.int64(fn(x.data))
+        index = np.int64(fn(x._data))
         return Tensor._wrap(np.full((1,) * x.ndim if keep else (), index, dtype=np.int64))
     (ax,) = normalize_axes(dim, x.ndim)
-    return Tensor._wrap(fn(x.data, axis=ax, keepdims=keep).astype(np.int64, copy=False))
+    return Tensor._wrap(fn(x._data, axis=ax, keepdims=keep).astype(np.int64, copy=False))
 
 
 def argmax(
@@ -314,4 +314,4 @@ def count_nonzero(input: Tensor, dim: Dim = None, *, axis: Dim = None) -> Tensor
     """Number of non-zero elements over ``dim`` (all by default): an int64 tensor."""
     x = as_tensor(input)
     axes = resolve_dims("count_nonzero", x, dim, axis)
-    return Tensor._wrap(np.asarray(np.count_nonzero(x.data, axis=axes), dtype=np.int64))
+    return Tensor._wrap(np.asarray(np.count_nonzero(x._data, axis=axes), dtype=np.int64))

@@ -178,7 +178,7 @@ class Atanh(Function):
 def float_operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands in one float dtype: integers become the default float dtype."""
     a, b = operands(a, b)
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         target = dtypes.get_default_dtype()
         a, b = cast(a, target), cast(b, target)
     return a, b

@@ -93,7 +93,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            self.state[p] = self._initial_state(p.data, group)
+            self.state[p] = self._initial_state(p._data, group)
 
     @staticmethod
     def _initial_state(param: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class LBFGS(Optimizer):
     # ----- the flat view of all parameters ------------------------------------------------------
     def _flat_grad(self) -> np.ndarray:
         parts = [
-            np.zeros(p.data.size, p.data.dtype) if p.grad is None else p.grad.data.reshape(-1)
+            np.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
             for p in self._params
         ]
         return np.concatenate(parts)
@@ -114,14 +114,14 @@ class LBFGS(Optimizer):
     def _add_step(self, t: float, d: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += t * d[offset : offset + n].reshape(p.data.shape)
+            n = p._data.size
+            p._data += t * d[offset : offset + n].reshape(p._data.shape)
             offset += n
             self._note_write(p)
 
     def _set_params(self, values: list[np.ndarray]) -> None:
         for p, v in zip(self._params, values):
-            np.copyto(p.data, v)
+            np.copyto(p._data, v)
             self._note_write(p)
 
     def _evaluate(self, closure: Callable[[], Any]) -> float:
@@ -186,7 +186,7 @@ class LBFGS(Optimizer):
                 state["d"], state["t"] = d, t  # not a descent direction (any more)
                 break
             if group["line_search_fn"] == "strong_wolfe":
-                start = [p.data.copy() for p in self._params]
+                start = [p._data.copy() for p in self._params]
                 loss, flat_grad, t, ls_evals = _strong_wolfe(
                     lambda x, step, dd: self._directional(closure, x, step, dd),
                     start,

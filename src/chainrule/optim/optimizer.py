@@ -150,7 +150,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters whose ``.grad`` is None are
@@ -170,7 +170,7 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(p.data, p.grad.data, state, group)
+                self._update(p._data, p.grad._data, state, group)
                 p._version += 1  # an in-place write, as PyTorch counts it: stale graphs raise
         write_clock.count += 1
         self._step_count += 1
@@ -293,7 +293,7 @@ _SET_ERROR = (
 def _check_param(p: Any, where: str) -> None:
     if not isinstance(p, Tensor):
         raise TypeError(f"optimizer can only optimize Tensors, but {where} is a {type(p).__name__}")
-    if p.data.dtype.kind != "f":
+    if p._data.dtype.kind != "f":
         raise TypeError(
             f"optimizer can only optimize floating-point tensors, but {where} is {p.dtype}"
         )

@@ -82,7 +82,7 @@ def _first_nonfinite(session: Any, record: Any) -> tuple[str, float] | None:
         named += [(f"δ{sup(i + 1)}", result.delta[i]) for i in reversed(range(L))]
         named += [(f"∇W{sup(i + 1)}", g) for i, g in enumerate(result.grad_W)]
         named += [
-            (f"the updated W{sup(i + 1)}", m.weight.data) for i, m in enumerate(session.linears)
+            (f"the updated W{sup(i + 1)}", m.weight._data) for i, m in enumerate(session.linears)
         ]
         previous = None
         for name, value in named:

@@ -76,13 +76,13 @@ def _record(session: Any) -> tuple[Any, bool]:
     c = session.config
     idx = copy.deepcopy(session.batches).next(c.batch_size)  # peek, do not advance
     model = copy.deepcopy(session.model)
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p._data.copy() for p in model.parameters()]
     model.zero_grad()
     total = session.loss_fn(model(tensor(session.f_train[idx])), session.y_train[idx])
     if c.regularization != "none" and c.reg_rate > 0:
         total = total + penalty(model, c.regularization, c.reg_rate)
     total.backward()
-    grads = [p.grad.data.copy() for p in model.parameters()]
+    grads = [p.grad._data.copy() for p in model.parameters()]
     record = StepRecord(0, idx, before, grads, c.learning_rate, c.regularization, c.reg_rate)
     return record, True
 

@@ -239,7 +239,7 @@ class Session:
         epoch = self.batches.epoch
         idx = self.batches.next(c.batch_size)
         params = list(self.model.parameters())
-        before = [p.data.copy() for p in params]
+        before = [p._data.copy() for p in params]
         self.optimizer.param_groups[0]["lr"] = c.learning_rate
         with np.errstate(all="ignore"):  # non-finite values are diagnosed below, not warned
             loss = train_step(
@@ -252,13 +252,13 @@ class Session:
                 c.reg_rate,
             )
         self.step_count += 1
-        grads = [p.grad.data.copy() for p in params]
+        grads = [p.grad._data.copy() for p in params]
         self.last = StepRecord(
             self.step_count, idx, before, grads, c.learning_rate, c.regularization, c.reg_rate
         )
         self._log_schedule()
         self._monitor_step(loss, epoch)
-        if math.isfinite(loss) and all(np.isfinite(p.data).all() for p in params):
+        if math.isfinite(loss) and all(np.isfinite(p._data).all() for p in params):
             return True
         self.divergence = diagnose.divergence(self)
         self.playing = False

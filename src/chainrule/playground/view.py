@@ -72,7 +72,7 @@ def _scaled(values: np.ndarray, activation: str) -> np.ndarray:
 def heatmaps(session: Any) -> tuple[dict[str, str], dict[str, list[float | None]], str]:
     """Every unit's heatmap (keyed ``"layer-index"``), its value range, and the boundary."""
     names = session.config.features
-    params = [p.data for p in session.model.parameters()]
+    params = [p._data for p in session.model.parameters()]
     net = classic_net(session, params)
     maps: dict[str, str] = {}
     ranges: dict[str, list[float | None]] = {}
@@ -146,8 +146,8 @@ def frame(session: Any) -> dict[str, Any]:
         "train_loss": session.train_loss,
         "test_loss": session.test_loss,
         "point": session.run.points[-1],
-        "weights": [array_json(m.weight.data) for m in linears],
-        "biases": [array_json(m.bias.data) for m in linears],
+        "weights": [array_json(m.weight._data) for m in linears],
+        "biases": [array_json(m.bias._data) for m in linears],
         "heatmaps": maps,
         "ranges": ranges,
         "boundary": boundary,

@@ -31,7 +31,7 @@ def evaluate_loader(
         with no_grad():
             for x, y in loader:
                 output = model(x)
-                scores.update(loss_fn(output, y).item(), len(x.data), output.data, y.data)
+                scores.update(loss_fn(output, y).item(), len(x._data), output._data, y._data)
     finally:
         model.train(was_training)
     return scores.results()
@@ -58,7 +58,7 @@ def evaluate(
 def predict(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     """The model's outputs for inputs ``x`` (array or tensor of shape (N, ...)), computed in
     batches in eval mode without gradients. Returns an ndarray of shape (N, ...)."""
-    array = np.asarray(x.data if isinstance(x, Tensor) else x)
+    array = np.asarray(x._data if isinstance(x, Tensor) else x)
     if array.ndim == 0 or len(array) == 0:
         raise ValueError(
             f"predict: expected inputs of shape (N, ...) with N > 0; got {array.shape}"
@@ -70,7 +70,7 @@ def predict(model: Any, x: Any, *, batch_size: int = 256) -> np.ndarray:
     try:
         with no_grad():
             outputs = [
-                model(Tensor(array[i : i + batch_size])).data
+                model(Tensor(array[i : i + batch_size]))._data
                 for i in range(0, len(array), batch_size)
             ]
     finally:

@@ -51,7 +51,7 @@ def as_loader(
 
 
 def _arrays(pair: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    x, y = (np.asarray(a.data if isinstance(a, Tensor) else a) for a in pair)
+    x, y = (np.asarray(a._data if isinstance(a, Tensor) else a) for a in pair)
     return x, y
 
 

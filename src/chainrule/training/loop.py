@@ -85,11 +85,11 @@ def train_epoch(trainer: Trainer, batches: Iterable[Any], done: int = 0) -> int:
                 message = _non_finite_message(err.value, epoch, batch, last_finite)
                 raise TrainingError(message) from None
             except ValueError as err:
-                _refuse_short_batch(trainer, batch, len(x.data), err)
+                _refuse_short_batch(trainer, batch, len(x._data), err)
                 raise
-            value = loss.data.item()  # train_step checked it is a finite scalar
+            value = loss._data.item()  # train_step checked it is a finite scalar
             last_finite = (value, epoch, batch)
-            update(value, len(x.data), output.data, y.data)
+            update(value, len(x._data), output._data, y._data)
             if on_batch_end is not None:
                 trainer.last_finite = last_finite
                 on_batch_end(trainer, batch, value)

@@ -81,7 +81,7 @@ class GradientMonitor(Callback):
         for name, module in model.named_modules():
             if isinstance(module, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
                 self._handles.append(module.register_forward_hook(self._hook(name)))
-        self._previous = [m.weight.data.copy() for _, m in self._linears]
+        self._previous = [m.weight._data.copy() for _, m in self._linears]
 
     def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
         self._grad = [[] for _ in self._linears]
@@ -92,9 +92,9 @@ class GradientMonitor(Callback):
     def on_batch_end(self, trainer: Any, batch: int, loss: float) -> None:
         # After optimizer.step() and before the next zero_grad(): .grad is the step's gradient.
         for i, (_, m) in enumerate(self._linears):
-            w = m.weight.data
+            w = m.weight._data
             if m.weight.grad is not None:
-                self._grad[i].append(float(np.linalg.norm(m.weight.grad.data)))
+                self._grad[i].append(float(np.linalg.norm(m.weight.grad._data)))
             norm = float(np.linalg.norm(self._previous[i]))
             self._ratio[i].append(float(np.linalg.norm(w - self._previous[i])) / (norm or 1.0))
             self._previous[i] = w.copy()
@@ -119,7 +119,7 @@ class GradientMonitor(Callback):
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             if not module.training:  # validation passes say nothing about training health
                 return
-            out = output.data.reshape(len(output.data), -1) if output.data.ndim else output.data
+            out = output._data.reshape(len(output._data), -1) if output._data.ndim else output._data
             self.activations[name] = out
             if isinstance(module, nn.ReLU):
                 alive = (out > 0).any(axis=0)

@@ -22,7 +22,7 @@ __all__ = [
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def _norm(g: np.ndarray, p: float) -> float:
@@ -73,7 +73,7 @@ def get_total_norm(
     _check_foreach(foreach)
     if isinstance(tensors, Tensor):
         tensors = [tensors]
-    arrays = [t.data for t in tensors if t is not None]
+    arrays = [t._data for t in tensors if t is not None]
     p = float(norm_type)
     if not arrays:
         return Tensor._wrap(np.zeros((), dtype=dtypes.get_default_dtype()))

@@ -69,6 +69,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        np.copyto(p.data, vec.data[start : start + n].reshape(p.shape), casting="same_kind")
+        np.copyto(p._data, vec._data[start : start + n].reshape(p.shape), casting="same_kind")
         inplace.bump(p)  # an in-place write, counted as PyTorch counts one
         start += n

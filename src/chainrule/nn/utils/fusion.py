@@ -26,15 +26,15 @@ L = TypeVar("L")
 
 
 def _values(t: Tensor | None, like: np.ndarray, fill: float) -> np.ndarray:
-    return np.full_like(like, fill) if t is None else t.data
+    return np.full_like(like, fill) if t is None else t._data
 
 
 def _bn_scale(
     bn_rm: Tensor, bn_rv: Tensor, bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per channel ``(γ/√(σ² + ε), β)``, γ = 1 and β = 0 without affine parameters."""
-    scale = _values(bn_w, bn_rm.data, 1.0) / np.sqrt(bn_rv.data + bn_eps)
-    return scale, _values(bn_b, bn_rm.data, 0.0)
+    scale = _values(bn_w, bn_rm._data, 1.0) / np.sqrt(bn_rv._data + bn_eps)
+    return scale, _values(bn_b, bn_rm._data, 0.0)
 
 
 def fuse_conv_bn_weights(
@@ -57,8 +57,8 @@ def fuse_conv_bn_weights(
     scale, shift = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
     shape = [1] * conv_w.ndim
     shape[1 if transpose else 0] = -1
-    weight = (conv_w.data * scale.reshape(shape)).astype(conv_w.dtype)
-    bias = ((_values(conv_b, bn_rm.data, 0.0) - bn_rm.data) * scale + shift).astype(conv_w.dtype)
+    weight = (conv_w._data * scale.reshape(shape)).astype(conv_w.dtype)
+    bias = ((_values(conv_b, bn_rm._data, 0.0) - bn_rm._data) * scale + shift).astype(conv_w.dtype)
     grad = conv_w.requires_grad
     return Parameter(weight, grad), Parameter(bias, grad)
 
@@ -75,8 +75,8 @@ def fuse_linear_bn_weights(
     """The weight ``(out, in)`` and bias ``(out,)`` of a linear layer that includes the batch
     norm (of ``out`` or 1 features) after it: ``W' = diag(s)·W``, ``b' = (b − μ)·s + β``."""
     scale, shift = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
-    weight = (linear_w.data * scale[:, None]).astype(linear_w.dtype)
-    bias = (_values(linear_b, bn_rm.data, 0.0) - bn_rm.data) * scale + shift
+    weight = (linear_w._data * scale[:, None]).astype(linear_w.dtype)
+    bias = (_values(linear_b, bn_rm._data, 0.0) - bn_rm._data) * scale + shift
     grad = linear_w.requires_grad
     return Parameter(weight, grad), Parameter(bias.astype(linear_w.dtype), grad)
 
