@@ -12,6 +12,8 @@ ChainDataset, StackDataset, random_split), ``sampler`` (the samplers), ``collate
 sets and scikit-learn's digits), ``idx`` (the IDX file format), ``mnist`` (MNIST from local
 files) and ``download`` (the opt-in, checksummed MNIST downloader; the only code here that uses
 the network).
+``text`` (the shipped names and tiny Shakespeare corpora, CharTokenizer) and
+``text_datasets`` (their next-token and makemore datasets, random_blocks) are for language models.
 """
 
 from types import ModuleType as _ModuleType
@@ -47,6 +49,14 @@ from chainrule.data.sampler import (
     SequentialSampler,
     SubsetRandomSampler,
     WeightedRandomSampler,
+)
+from chainrule.data.text import CharTokenizer, TokenizerFormatError, load_text
+from chainrule.data.text_datasets import (
+    NamesContextDataset,
+    NextTokenDataset,
+    names,
+    random_blocks,
+    shakespeare,
 )
 from chainrule.data.worker import get_worker_info
 
