@@ -119,7 +119,9 @@ def test_pooling_gradcheck_and_values(k, s, p):
     assert cr.gradcheck(mx, [x], eps=1e-6, atol=1e-7, rtol=1e-6)
     assert cr.gradcheck(av, [x], eps=1e-6, atol=1e-7, rtol=1e-6)
     np.testing.assert_allclose(mx(x).numpy(), naive_pool(x.numpy(), k, s, p, np.max, -np.inf))
-    np.testing.assert_allclose(av(x).numpy(), naive_pool(x.numpy(), k, s, p, np.mean, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        av(x).numpy(), naive_pool(x.numpy(), k, s, p, np.mean, 0.0), rtol=1e-12
+    )
 
 
 def test_adaptive_avg_pool_gradcheck():

@@ -240,7 +240,9 @@ def test_erf_erfc_erfinv_agree_with_torch_to_1e_12_relative():
     x = np.concatenate([rng.uniform(-6, 6, 20000), rng.uniform(-0.6, 0.6, 2000), [0.0, 0.5]])
     tail = np.concatenate([x, rng.uniform(5, 26, 2000)])
     np.testing.assert_allclose(cr.erf(x).numpy(), torch.erf(torch.from_numpy(x)), rtol=1e-12)
-    np.testing.assert_allclose(cr.erfc(tail).numpy(), torch.erfc(torch.from_numpy(tail)), rtol=1e-12)
+    np.testing.assert_allclose(
+        cr.erfc(tail).numpy(), torch.erfc(torch.from_numpy(tail)), rtol=1e-12
+    )
     y = np.concatenate([rng.uniform(-1, 1, 20000), 1 - 10.0 ** rng.uniform(-15, -1, 2000)])
     np.testing.assert_allclose(
         cr.erfinv(y).numpy(), torch.erfinv(torch.from_numpy(y)), rtol=1e-12, atol=0

@@ -258,7 +258,9 @@ def test_rrelu_gradient_is_the_drawn_slope_where_the_input_is_not_positive() -> 
     out = F.rrelu(x, 0.1, 0.3, training=True, generator=np.random.default_rng(3))
     out.sum().backward()
     slope = -out.numpy()[0]
-    assert x.grad.numpy()[0] == slope and 0.1 <= x.grad.numpy()[1] <= 0.3 and x.grad.numpy()[2] == 1.0
+    assert (
+        x.grad.numpy()[0] == slope and 0.1 <= x.grad.numpy()[1] <= 0.3 and x.grad.numpy()[2] == 1.0
+    )
 
 
 def test_bad_activation_arguments_are_refused_with_pytorchs_words() -> None:

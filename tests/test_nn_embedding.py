@@ -198,7 +198,9 @@ def test_embedding_bag_worked_example_and_offset_errors() -> None:
     w = cr.tensor(np.array([[1.0], [2.0], [4.0]]))
     idx, off = cr.tensor(np.array([0, 1, 2, 2])), cr.tensor(np.array([0, 1, 1]))
     # Bags [0], [], [1, 2, 2]: an empty bag gives zero.
-    np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="sum").numpy(), [[1], [0], [10]])
+    np.testing.assert_array_equal(
+        F.embedding_bag(idx, w, off, mode="sum").numpy(), [[1], [0], [10]]
+    )
     np.testing.assert_allclose(F.embedding_bag(idx, w, off).numpy(), [[1], [0], [10 / 3]])
     np.testing.assert_array_equal(F.embedding_bag(idx, w, off, mode="max").numpy(), [[1], [0], [4]])
     with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):

@@ -84,7 +84,9 @@ def test_eye_fills_rectangles_with_the_identity() -> None:
 def test_dirac_makes_a_convolution_copy_its_input_channels() -> None:
     w = nn.init.dirac_(cr.tensor(np.empty((3, 3, 3, 5))))
     x = cr.tensor(np.random.default_rng(0).standard_normal((1, 3, 6, 7)))
-    np.testing.assert_allclose(cr.functional.conv2d(x, w, padding=(1, 2)).numpy(), x.numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        cr.functional.conv2d(x, w, padding=(1, 2)).numpy(), x.numpy(), atol=1e-12
+    )
     grouped = nn.init.dirac_(np.empty((4, 2, 3)), groups=2)
     assert grouped.sum() == 4 and grouped[2, 0, 1] == 1 and grouped[3, 1, 1] == 1
     with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):

@@ -200,7 +200,9 @@ def test_batchnorm_reset_restores_initial_state() -> None:
 def test_softmax_modules_take_pytorch_dim_and_warn_when_it_is_implicit() -> None:
     x = f32(2, 3)
     np.testing.assert_allclose(nn.Softmax(dim=0)(x).numpy().sum(axis=0), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).numpy(), cr.functional.log_softmax(x, 1).numpy())
+    np.testing.assert_allclose(
+        nn.LogSoftmax(dim=1)(x).numpy(), cr.functional.log_softmax(x, 1).numpy()
+    )
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         implicit = nn.Softmax()(x)  # PyTorch's deprecated choice: dim 1 for a 2-D input
     np.testing.assert_allclose(implicit.numpy().sum(axis=1), 1.0, rtol=1e-6)

@@ -135,7 +135,9 @@ def test_distances_of_small_integers():
         1 / math.sqrt(2)
     )
     assert F.pairwise_distance(t([[0.0, 0.0]]), t([[3.0, 4.0]]), eps=0.0).item() == 5.0
-    np.testing.assert_allclose(F.cdist(t([[0.0, 0.0]]), t([[3.0, 4.0], [0.0, 0.0]])).numpy(), [[5, 0]])
+    np.testing.assert_allclose(
+        F.cdist(t([[0.0, 0.0]]), t([[3.0, 4.0], [0.0, 0.0]])).numpy(), [[5, 0]]
+    )
     np.testing.assert_allclose(F.pdist(t([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])).numpy(), [5, 10, 5])
     assert cr.cdist is F.cdist
 

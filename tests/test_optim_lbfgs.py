@@ -47,7 +47,9 @@ def _run(lib: Any, problem: str, steps: int, **options: Any) -> tuple[list, dict
     trajectory = []
     for _ in range(steps):
         loss = opt.step(closure)
-        values = [v.detach().numpy().copy() if lib is not cr else v.numpy().copy() for v in p.values()]
+        values = [
+            v.detach().numpy().copy() if lib is not cr else v.numpy().copy() for v in p.values()
+        ]
         trajectory.append([loss.detach().item(), *values])
     return trajectory, p, opt
 

@@ -269,4 +269,6 @@ def test_activation_takes_pytorchs_input_keyword_as_torch_nn_functional(name):
 @pytest.mark.parametrize("name", ["relu", "elu", "leaky_relu"])
 def test_activation_accepts_inplace_and_returns_the_result(name):
     x = cr.tensor(np.array([-1.5, 0.5]))
-    np.testing.assert_allclose(getattr(F, name)(x, inplace=True).numpy(), getattr(F, name)(x).numpy())
+    np.testing.assert_allclose(
+        getattr(F, name)(x, inplace=True).numpy(), getattr(F, name)(x).numpy()
+    )

@@ -1,8 +1,9 @@
 """``Tensor``: an ndarray that remembers which op made it, so gradients can flow back.
 
-A tensor holds its values in a NumPy array (``.numpy()`` returns it, without a copy). When an op runs on tensors and one of
-them has ``requires_grad=True``, the result records the op (its ``Function`` node) and the op
-records its inputs: that chain of records is the graph that ``backward()`` walks.
+A tensor holds its values in a NumPy array (``.numpy()`` returns it, without a copy). When an
+op runs on tensors and one of them has ``requires_grad=True``, the result records the op (its
+``Function`` node) and the op records its inputs: that chain of records is the graph that
+``backward()`` walks.
 
 The arithmetic operators and most methods are thin calls into :mod:`chainrule.functional`,
 where each op's forward and backward live side by side.
@@ -245,9 +246,7 @@ class Tensor:
         ``remove()`` unregisters the hook (calling the handle does too).
         """
         if not self._requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

@@ -171,7 +171,9 @@ class BatchNorm1d(NormBase):
             y = (x - mean) / F.sqrt(var + self.eps)
         else:
             inv_std = 1.0 / np.sqrt(self.running_var._data + self.eps)
-            y = (x - self.running_mean._data.reshape(channel_shape)) * inv_std.reshape(channel_shape)
+            y = (x - self.running_mean._data.reshape(channel_shape)) * inv_std.reshape(
+                channel_shape
+            )
         if self.weight is not None:
             y = y * F.reshape(self.weight, channel_shape)
         if self.bias is not None:
