@@ -3,6 +3,8 @@ state_dict names, outputs and the gradients of the inputs and of every parameter
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -184,3 +186,45 @@ def test_generate_square_subsequent_mask_matches_torch():
     ours = cr.nn.Transformer.generate_square_subsequent_mask(5)
     assert ours.dtype == np.float32 and theirs.dtype == torch.float32
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def _parameters(fn):
+    """(name, kind, default) of each parameter; functions as defaults by name, and without
+    chainrule's keyword-only ``generator``."""
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.name == "generator" and p.kind is p.KEYWORD_ONLY:
+            continue
+        default = getattr(p.default, "__name__", p.default)
+        out.append((p.name, p.kind, default))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+        "TransformerEncoder", "TransformerDecoder", "Transformer",
+    ],
+)  # fmt: skip
+def test_signatures_match_torch(name):
+    theirs, ours = getattr(torch.nn, name), getattr(cr.nn, name)
+    assert _parameters(ours.__init__) == _parameters(theirs.__init__)
+    assert _parameters(ours.forward) == _parameters(theirs.forward)
+
+
+def test_functional_signatures_match_torch():
+    assert _parameters(cr.functional.multi_head_attention_forward) == _parameters(
+        torch.nn.functional.multi_head_attention_forward
+    )
+    assert _parameters(cr.nn.Transformer.generate_square_subsequent_mask) == _parameters(
+        torch.nn.Transformer.generate_square_subsequent_mask
+    )
+    # PyTorch's scaled_dot_product_attention is a builtin without a signature: its documented
+    # one is `(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+    # enable_gqa=False)`.
+    params = inspect.signature(cr.functional.scaled_dot_product_attention).parameters
+    assert [(p.name, p.default) for p in params.values()][3:] == [
+        ("attn_mask", None), ("dropout_p", 0.0), ("is_causal", False), ("scale", None),
+        ("enable_gqa", False),
+    ]  # fmt: skip
