@@ -138,7 +138,7 @@ def test_rnn_refuses_packed_data_of_the_wrong_width():
         nn.LSTM(4, 3)(packed)
 
 
-def test_nn_utils_exports_the_rnn_helpers():
+def test_nn_utils_exports_the_packing_functions():
     assert nn.utils.rnn.pack_padded_sequence is pack_padded_sequence
     assert nn.utils.pad_sequence is pad_sequence
 
