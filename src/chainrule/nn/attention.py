@@ -87,8 +87,8 @@ class MultiheadAttention(Module):
     >>> mha = MultiheadAttention(8, 2, batch_first=True)
     >>> x = chainrule.randn(3, 5, 8)
     >>> out, weights = mha(x, x, x)
-    >>> out.shape, weights.shape
-    ((3, 5, 8), (3, 5, 5))
+    >>> print(out.shape, weights.shape)
+    (3, 5, 8) (3, 5, 5)
     """
 
     def __init__(

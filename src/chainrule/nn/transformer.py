@@ -249,7 +249,7 @@ class Transformer(Module):
     >>> model = Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
     ...                     dim_feedforward=16)
     >>> src, tgt = chainrule.randn(5, 3, 8), chainrule.randn(4, 3, 8)
-    >>> model(src, tgt, tgt_mask=Transformer.generate_square_subsequent_mask(4)).shape
+    >>> print(model(src, tgt, tgt_mask=Transformer.generate_square_subsequent_mask(4)).shape)
     (4, 3, 8)
     """
 

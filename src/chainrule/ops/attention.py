@@ -186,7 +186,7 @@ def scaled_dot_product_attention(
     Examples
     --------
     >>> q = chainrule.randn(2, 4, 3, 8)  # (batch, heads, L, E)
-    >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
+    >>> print(scaled_dot_product_attention(q, q, q, is_causal=True).shape)
     (2, 4, 3, 8)
     """
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
