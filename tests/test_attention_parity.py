@@ -233,3 +233,30 @@ def test_multihead_attention_state_dict_names_match_torch(kdim):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     for name, value in theirs.state_dict().items():
         assert ours.state_dict()[name].shape == tuple(value.shape)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_functional_multi_head_attention_with_static_keys_matches_torch(need_weights):
+    rng = np.random.default_rng(12)
+    head_dim, src_len = E // HEADS, 6
+    inputs = {
+        "query": rng.normal(size=(L, N, E)),
+        "key": rng.normal(size=(S, N, E)),
+        "value": rng.normal(size=(S, N, E)),
+        "in_proj_weight": rng.normal(size=(3 * E, E)),
+        "in_proj_bias": rng.normal(size=3 * E),
+        "out_proj_weight": rng.normal(size=(E, E)),
+        "out_proj_bias": rng.normal(size=E),
+        "static_k": rng.normal(size=(N * HEADS, src_len, head_dim)),
+        "static_v": rng.normal(size=(N * HEADS, src_len, head_dim)),
+        "key_padding_mask": np.eye(N, src_len, dtype=bool),
+    }
+    fixed = dict(
+        embed_dim_to_check=E, num_heads=HEADS, bias_k=None, bias_v=None, add_zero_attn=True,
+        dropout_p=0.0, need_weights=need_weights,
+    )  # fmt: skip
+
+    def call(fn):
+        return lambda **kw: fn(**kw, **fixed)
+
+    compare(call(TF.multi_head_attention_forward), call(F.multi_head_attention_forward), inputs)
