@@ -52,6 +52,7 @@ from chainrule.ops.activation_extra import (
     threshold_,
 )
 from chainrule.ops.arithmetic import add, cast, clone, div, linear, matmul, mul, neg, pow, sub
+from chainrule.ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from chainrule.ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from chainrule.ops.distance import cdist, cosine_similarity, pairwise_distance, pdist

@@ -48,6 +48,7 @@ from chainrule.nn.activation_extra import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.containers import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from chainrule.nn.distance import CosineSimilarity, PairwiseDistance
@@ -112,7 +113,16 @@ from chainrule.nn.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
+from chainrule.nn.rnn import GRU, LSTM, RNN, RNNBase
+from chainrule.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from chainrule.nn.sparse import Embedding, EmbeddingBag
+from chainrule.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from chainrule.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # Every public name imported above (not the submodules that imports bind, except the public

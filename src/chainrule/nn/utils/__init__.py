@@ -6,6 +6,7 @@ parameters into one vector and back; ``fusion`` folds an eval-mode batch norm in
 convolution or linear layer before it.
 """
 
+import chainrule.nn.utils.rnn as rnn
 from chainrule.nn.utils import clip_grad, convert_parameters, fusion
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
@@ -21,6 +22,15 @@ from chainrule.nn.utils.fusion import (
     fuse_linear_bn_eval,
     fuse_linear_bn_weights,
 )
+from chainrule.nn.utils.rnn import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+    unpack_sequence,
+    unpad_sequence,
+)
 
 __all__ = [
     "clip_grad",
@@ -35,6 +45,14 @@ __all__ = [
     "fuse_linear_bn_weights",
     "fusion",
     "get_total_norm",
+    "PackedSequence",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
     "parameters_to_vector",
+    "rnn",
+    "unpack_sequence",
+    "unpad_sequence",
     "vector_to_parameters",
 ]
