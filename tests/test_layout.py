@@ -41,6 +41,8 @@ LAYERS = [
     ("building blocks", ("nn", "optim", "data")),
     # torch.utils.data's path: an alias of chainrule.data, above it so it may import it
     ("module paths", ("utils",)),
+    # ready-made networks built from nn (the sequence models' lessons and command line)
+    ("models", ("models",)),
     ("training", ("training",)),
     ("tools", ("learn", "interop", "playground")),
     ("command line", ("cli", "__main__")),

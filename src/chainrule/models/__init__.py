@@ -1,0 +1,5 @@
+"""Ready-made models for the sequence lessons: the names MLP, a character LSTM and a small GPT.
+
+Each is an ordinary :class:`chainrule.nn.Module` built from the layers in :mod:`chainrule.nn`;
+the command line (``chainrule train --model gpt``) and the examples use them.
+"""
