@@ -65,7 +65,7 @@ from chainrule.dtypes import (
     short,
     uint8,
 )
-from chainrule.finite_differences import GradcheckError, gradcheck
+from chainrule.finite_differences import GradcheckError, gradcheck, gradgradcheck
 from chainrule.functional import *  # noqa: F403  every op at the top level, as torch.* has them
 from chainrule.io import ChainruleFormatError, load, load_into, save
 from chainrule.legacy import (
@@ -195,6 +195,7 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "gradcheck",
+    "gradgradcheck",
     "io",
     "is_grad_enabled",
     "inference_mode",

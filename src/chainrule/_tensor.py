@@ -20,6 +20,11 @@ from chainrule import devices, dtypes
 from chainrule.sizes import Size
 
 _NOT_DIFFERENTIABLE = "only floating-point tensors can require gradients"
+_GRAPH_DROPPED = (
+    "a tensor that requires grad was converted to a NumPy array inside a create_graph=True "
+    "backward pass, which would cut it out of the graph of the gradient: the op's backward "
+    "must compute with NumPy functions or chainrule ops, not copy into arrays"
+)
 
 
 class Tensor:
@@ -63,8 +68,14 @@ class Tensor:
         "_version",
         "__weakref__",
     )
-    # Make NumPy defer to our reflected operators: ndarray * Tensor calls Tensor.__rmul__.
-    __array_ufunc__ = None
+
+    # NumPy calls on tensors run chainrule's ops (ops/numpy_dispatch.py): np.exp(t) is exp(t),
+    # ndarray * t is mul(ndarray, t). This is what lets one backward serve both modes.
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_dispatch.array_function(func, args, kwargs)
 
     def __init__(
         self,
@@ -198,7 +209,8 @@ class Tensor:
         retain_graph : bool
             Keep the graph's saved values so that ``backward`` can run through it again.
         create_graph : bool
-            Refused (``NotImplementedError``): higher-order gradients are issue 12.
+            Record the backward pass too, so that ``.grad`` can be differentiated again
+            (higher-order derivatives); the graph is then retained unless ``retain_graph=False``.
         inputs : tensor or sequence of tensors, optional
             Accumulate into the ``.grad`` of these only (see ``chainrule.autograd.backward``).
 
@@ -206,11 +218,11 @@ class Tensor:
         """
         backward = engine.backward
         grad = gradient if grad is None else grad
-        retain_graph = bool(retain_graph)
         if create_graph or inputs is not None:
             from chainrule.autograd.api import backward as backward_to
 
             return backward_to(self, grad, retain_graph, create_graph, inputs)
+        retain_graph = bool(retain_graph)
         if not self._requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -314,6 +326,8 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(x)`` is the values (as for a PyTorch tensor), not an array of tensors."""
+        if self._requires_grad and grad_state.graph_backward:
+            raise TypeError(_GRAPH_DROPPED)
         if dtype is None and not copy:
             return self._data
         return np.array(self._data, dtype=dtype, copy=True if copy else None)
@@ -535,8 +549,10 @@ from chainrule import functional as F  # noqa: E402
 # The class above calls these at run time (hooks, in-place writes); importing them any earlier
 # would need Tensor before it exists.
 from chainrule.autograd import engine  # noqa: E402
+from chainrule.autograd.grad_mode import state as grad_state  # noqa: E402
 from chainrule.autograd.graph import RemovableHandle  # noqa: E402
 from chainrule.ops import inplace as inplace_ops  # noqa: E402
+from chainrule.ops import numpy_dispatch  # noqa: E402
 
 # PyTorch's method surface (x.sort(), x.sin(), x.add_() ...) bound to the functional ops.
 from chainrule import tensor_methods  # noqa: E402, F401  isort: skip

@@ -6,6 +6,10 @@ Jacobian J = ∂f/∂x numerically and row by row from ``backward()``, and compa
 element. The fast check compares a single random projection vᵀJu per input.
 
 Inputs are copied to float64 before anything is evaluated, so the caller's arrays never change.
+
+``gradgradcheck`` checks second derivatives the same way: it differentiates, by central
+differences, the first derivative that ``create_graph=True`` builds, vᵀ∂f/∂x for random upstream
+gradients v, with respect to x and v, and compares it with a second backward pass.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import functional as F
 from chainrule._tensor import Tensor
+from chainrule.autograd import api as autograd_api
 
 
 class GradcheckError(AssertionError):
@@ -92,6 +98,79 @@ def gradcheck(
             raise
         return False
     return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Tensor],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    raise_exception: bool = True,
+    seed: int = 0,
+    **torch_options: Any,
+) -> bool:
+    """Check the second derivatives of ``fn(*inputs)`` against central differences, in float64.
+
+    The function checked is the first derivative ``g(x, v) = vᵀ ∂f/∂x`` computed by
+    ``autograd.grad(f(x), x, v, create_graph=True)``: :func:`gradcheck` compares its backward
+    (the backward of the backward) with central differences of ``g``, element by element, and
+    reports the first element outside tolerance.
+
+    Parameters
+    ----------
+    fn, inputs, eps, atol, rtol, fast_mode, raise_exception, seed
+        As for :func:`gradcheck`.
+    grad_outputs : Tensor of ``fn``'s output shape, optional
+        The upstream gradient v. By default a random normal one (drawn from ``seed``) that
+        requires grad, so derivatives with respect to v are checked too, as PyTorch does.
+    **torch_options
+        PyTorch's other keywords (``check_undefined_grad``, ``nondet_tol``, …) are accepted and
+        ignored: chainrule's backward is deterministic.
+
+    Returns
+    -------
+    bool
+        True when every checked second derivative agrees.
+    """
+    args = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    floats = [
+        Tensor(a._data.astype(np.float64), requires_grad=True)
+        if isinstance(a, Tensor) and a.requires_grad
+        else a
+        for a in args
+    ]
+    checked = [i for i, a in enumerate(floats) if isinstance(a, Tensor) and a.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input has requires_grad=True")
+    if grad_outputs is None:
+        shape = fn(*floats).shape
+        v = np.random.default_rng(seed).standard_normal(shape)
+        grad_outputs = Tensor(v, requires_grad=True)
+    n = len(floats)
+
+    def first_derivative(*xs_and_v: Any) -> Tensor:
+        xs, v = list(xs_and_v[:n]), xs_and_v[n]
+        wrt = [xs[i] for i in checked]
+        grads = autograd_api.grad(fn(*xs), wrt, v, create_graph=True, allow_unused=True)
+        parts = [
+            F.reshape(g if g is not None else Tensor._wrap(np.zeros(x.shape)), (-1,))
+            for g, x in zip(grads, wrt)
+        ]
+        return F.cat(parts)
+
+    return gradcheck(
+        first_derivative,
+        [*floats, grad_outputs],
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        fast_mode=fast_mode,
+        raise_exception=raise_exception,
+        seed=seed,
+    )
 
 
 def _analytic_vjp(

@@ -92,10 +92,13 @@ class CustomNode(Function, register=False):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         """Call the user's ``backward(ctx, grad)`` on tensors; return one array per input."""
+        # create_graph=True hands a tensor: the user's backward then records the ops it runs.
+        graph = isinstance(grad, Tensor)
         previous = state.grad_enabled
-        state.grad_enabled = False
+        state.grad_enabled = graph
         try:
-            grads_out = [Tensor._wrap(g) for g in self._split(grad)]
+            split = self._split(grad)
+            grads_out = split if graph else [Tensor._wrap(g) for g in split]
             result = self.function.backward(self, *grads_out)  # type: ignore[call-arg]
         finally:
             state.grad_enabled = previous
@@ -105,7 +108,7 @@ class CustomNode(Function, register=False):
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {len(self.inputs)}, got {len(grads)})"
             )
-        return tuple(_as_array(g) for g in grads)
+        return grads if graph else tuple(_as_array(g) for g in grads)
 
     def _split(self, grad: np.ndarray) -> list[np.ndarray]:
         """The gradient of each output of forward: ``grad`` itself for one output; for several,

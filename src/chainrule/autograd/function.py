@@ -49,6 +49,8 @@ class Function:
     Attributes set by :meth:`apply` on the instance that becomes a graph node:
 
     - ``inputs``: the input tensors, in the order ``forward`` received them;
+    - ``params``: the keyword settings ``forward`` was given (a higher-order backward runs
+      ``forward`` again on tensors, see :mod:`chainrule.autograd.higher_order`);
     - ``needs_input_grad``: one bool per input; ``backward`` may skip work where it is False;
     - ``released``: True once a backward pass has freed what ``forward`` saved.
 
@@ -65,7 +67,15 @@ class Function:
     """
 
     # The node's own fields live in slots, so that what forward saved is exactly __dict__.
-    __slots__ = ("inputs", "needs_input_grad", "released", "versions", "stamp", "__dict__")
+    __slots__ = (
+        "inputs",
+        "params",
+        "needs_input_grad",
+        "released",
+        "versions",
+        "stamp",
+        "__dict__",
+    )
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     released: bool
@@ -134,7 +144,7 @@ class Function:
             versions = tuple([t._version for t in inputs])
         if True not in needs:
             return Tensor._wrap(data)
-        fn.inputs, fn.needs_input_grad, fn.released = inputs, needs, False
+        fn.inputs, fn.params, fn.needs_input_grad, fn.released = inputs, params, needs, False
         # What backward checks for in-place writes: each input's version, and the write clock.
         fn.versions, fn.stamp = versions, write_clock.count
         return Tensor._from_op(data, fn)
@@ -142,6 +152,7 @@ class Function:
     def release(self) -> None:
         """Free what ``forward`` saved; a later backward through this node raises."""
         self.__dict__.clear()
+        self.params = {}
         self.released = True
         # Versions no tensor has: the backward pass's version comparison fails at once, and its
         # rare path reports the second backward (no separate test on the hot path).

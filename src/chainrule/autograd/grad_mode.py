@@ -17,6 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State(threading.local):
     grad_enabled = True
     anomaly = False
+    # True while a create_graph=True backward pass runs (see higher_order): converting a tensor
+    # that requires grad to an array then raises instead of silently dropping its graph.
+    graph_backward = False
 
 
 state = _State()
