@@ -40,7 +40,7 @@ LAYERS = [
     ("io", ("io",)),
     ("building blocks", ("nn", "optim", "data")),
     # torch.utils.data's path: an alias of chainrule.data, above it so it may import it
-    ("module paths", ("utils",)),
+    ("module paths", ("utils", "func")),
     # ready-made networks built from nn (the sequence models' lessons and command line)
     ("models", ("models",)),
     ("training", ("training",)),

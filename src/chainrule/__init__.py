@@ -133,6 +133,8 @@ _LAZY = {
     "accelerator": ("chainrule.accelerator", None),
     "mps": ("chainrule.mps", None),
     "utils": ("chainrule.utils", None),
+    # torch.func's transforms (higher-order derivatives, issue 12)
+    "func": ("chainrule.func", None),
 }
 
 

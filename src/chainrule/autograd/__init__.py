@@ -48,6 +48,8 @@ def __getattr__(name: str) -> Any:
     if name == "Variable":
         return importlib.import_module("chainrule.legacy").Variable
     # torch.autograd.gradcheck / gradgradcheck: the checks live beside the ops they check.
+    if name == "functional":  # torch.autograd.functional: jacobian, hessian, hvp ...
+        return importlib.import_module("chainrule.autograd.functional")
     if name in ("gradcheck", "gradgradcheck"):
         return getattr(importlib.import_module("chainrule.finite_differences"), name)
     raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")
