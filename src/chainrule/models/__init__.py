@@ -3,3 +3,8 @@
 Each is an ordinary :class:`chainrule.nn.Module` built from the layers in :mod:`chainrule.nn`;
 the command line (``chainrule train --model gpt``) and the examples use them.
 """
+
+from chainrule.models.char_lstm import CharLSTM
+from chainrule.models.names_mlp import NamesMLP
+
+__all__ = ["CharLSTM", "NamesMLP"]
