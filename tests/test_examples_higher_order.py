@@ -22,3 +22,11 @@ def test_pinn_solves_the_ode_to_within_one_percent_of_sin(examples_path, capsys)
     assert error <= 1e-2
     out = capsys.readouterr().out
     assert "lbfgs" in out and "max |u(x) − sin x|" in out
+
+
+def test_gradient_penalty_critic_recovers_the_wasserstein_distance(examples_path, capsys):
+    gp = importlib.import_module("gradient_penalty")
+    distance, slope = gp.main(["--steps", "600", "--shift", "3.0"])
+    assert abs(slope - 1.15) < 0.08  # the soft penalty's optimum, 1 + W/2λ
+    assert abs(distance / slope - 3.0) < 0.2
+    assert "estimate ÷ slope" in capsys.readouterr().out
