@@ -176,7 +176,7 @@ class Runner:
 
 
 class ChainruleRunner(Runner):
-    """chainrule: fused ``F.linear`` layers, fused losses, manual SGD on ``.data``."""
+    """chainrule: fused ``F.linear`` layers, fused losses, manual SGD on the parameters' arrays."""
 
     framework = "chainrule"
 
@@ -209,7 +209,8 @@ class ChainruleRunner(Runner):
     def _sgd(self) -> None:
         lr = self.case.lr
         for p in self.params:
-            p.data -= lr * p.grad.numpy()
+            values = p.numpy()  # the parameter's own array: updated in place, outside the graph
+            values -= lr * p.grad.numpy()
             p.grad = None
 
     def reset(self) -> None:

@@ -60,7 +60,7 @@ def train(epochs: int = 1000, lr: float = 3.0, seed: int = 0, verbose: bool = Tr
         cost = F.binary_cross_entropy(a2, y)
         cost.backward()
         for p in params:
-            p.data -= lr * p.grad.numpy()
+            p.data -= lr * p.grad.data  # outside the graph, as in PyTorch
             p.grad = None
         if verbose and (epoch == 1 or epoch % 10 == 0):
             print(f"Epoch {epoch:4d}/{epochs} Cost: {cost.item():.6f}")
