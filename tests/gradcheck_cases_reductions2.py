@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import chainrule as cr
+from chainrule.ops.sorting import ScatterAlong
 from gradcheck_support import NONEMPTY, SMALL, axis_for, case, leaf, normal
 
 WITH_EMPTY = {"min_dims": 1, "max_dims": 3, "min_side": 0, "max_side": 4}
@@ -94,3 +95,16 @@ def order_statistics(draw):
         "median_all": cr.median,
     }
     return fns[which], [x]
+
+
+@case("ScatterAlong")
+def scatter_along(draw):
+    # The adjoint of Selection (what sort/cummax... backward runs): repeated indices add up.
+    shape = draw(array_shapes(**NONEMPTY))
+    axis = draw(st.integers(0, len(shape) - 1))
+    size = draw(st.integers(0, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    index_shape = shape[:axis] + (size,) + shape[axis + 1 :]
+    index = rng.integers(0, shape[axis], index_shape).astype(np.int64)
+    v = leaf(normal(draw, index_shape))
+    return (lambda v: ScatterAlong.apply(v, indices=index, axis=axis, shape=shape)), [v]

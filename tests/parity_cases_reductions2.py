@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
+from chainrule.ops.sorting import ScatterAlong
 from parity_support import case, fixed, inputs, randn, register, torch
 
 
@@ -22,6 +23,8 @@ def distinct(*shape: int):
 
 X = inputs(x=randn(3, 4, 5))
 D = inputs(x=distinct(3, 4, 5))
+#: Where a (3, 4)-shaped source lands along dim 1 of a (3, 6) result: repeats add up.
+SCATTER_INDEX = np.array([[0, 0, 5, 2], [1, 3, 3, 3], [5, 4, 2, 0]], dtype=np.int64)
 
 CASES = [
     case("std-all", "Std", X, lambda t: t.x.std(), lambda t: t.x.std()),
@@ -139,6 +142,15 @@ CASES = [
         D,
         lambda t: t.x.median(-1, keepdim=True).values,
         lambda t: t.x.median(-1, keepdim=True).values,
+    ),
+    case(
+        "scatter-along-adds-repeats",
+        "ScatterAlong",
+        inputs(v=randn(3, 4)),
+        lambda t: ScatterAlong.apply(t.v, indices=SCATTER_INDEX, axis=1, shape=(3, 6)),
+        lambda t: torch.zeros(3, 6, dtype=t.v.dtype).scatter_add(
+            1, torch.from_numpy(SCATTER_INDEX), t.v
+        ),
     ),
     case("median-all", "MedianAll", D, lambda t: t.x.median(), lambda t: t.x.median()),
     case(

@@ -74,7 +74,7 @@ class Extreme(Function, register=False):
     reduce = staticmethod(np.max)
 
     def forward(self, x, axes, keepdims):
-        if x.size == 0:
+        if 0 in x.shape:
             raise ValueError(f"{self.op_name} of an empty tensor of shape {x.shape}")
         out = self.reduce(x, axis=axes, keepdims=True)
         self.x, self.out_kept, self.axes, self.keepdims = x, out, axes, keepdims
@@ -114,9 +114,10 @@ class ExtremeAlongDim(Function, register=False):
         if not self.shape:
             return (grad,)
         g = grad if self.keepdims else np.expand_dims(grad, self.axis)
-        out = np.zeros(self.shape, dtype=grad.dtype)
-        np.put_along_axis(out, self.index, g, self.axis)
-        return (out,)
+        n = self.shape[self.axis]
+        at = np.arange(n).reshape((n,) + (1,) * (len(self.shape) - 1 - self.axis))
+        # The gradient where the position along axis is the index, 0 elsewhere (a constant mask).
+        return (np.where(at == self.index, g, 0),)
 
 
 class MaxDim(ExtremeAlongDim):

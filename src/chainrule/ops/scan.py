@@ -51,18 +51,34 @@ class CumProd(Function):
     def backward(self, grad):
         if grad.ndim == 0:
             return (grad,)
-        x, out, ax = self.x, self.out, self.axis
+        x, ax = self.x, self.axis
+        g = _cumprod_grad(x, self.out, grad, ax)
         zero = x == 0
-        seen = np.cumsum(zero, axis=ax)  # zeros up to and including each position
-        before_first = seen == 0
-        first = zero & (seen == 1)
-        safe = np.where(zero, 1, x)
-        # Before the first zero: Σᵢ≥ⱼ gᵢ·outᵢ/xⱼ (out is 0 from the first zero on).
-        g_before = _reverse_cumsum(grad * out, ax) / safe
-        # At the first zero: the same sums with that zero taken as 1.
-        out_one = np.cumprod(np.where(first, 1, x), axis=ax)
-        g_first = _reverse_cumsum(np.where(seen >= 1, grad * out_one, 0), ax)
-        return (np.where(before_first, g_before, np.where(first, g_first, 0)),)
+        if np.any(zero):
+            # After the first zero the gradient is 0, but its derivative by that zero xz is not:
+            # there it is xz·h, h the gradient with xz taken as 1 (+ 0.0: −0.0 reads 0.0).
+            first = zero & (np.cumsum(zero, axis=ax) == 1)
+            y = np.where(first, 1, x)
+            h = _cumprod_grad(y, np.cumprod(y, axis=ax), grad, ax)
+            x_first = np.sum(np.where(first, x, 0), axis=ax, keepdims=True)
+            after = (np.cumsum(first, axis=ax) > 0) & ~first
+            g = np.where(after, x_first * h + 0.0, g)
+        return (g,)
+
+
+def _cumprod_grad(x, out, grad, ax):
+    """Σᵢ≥ⱼ gᵢ·Πₖ≤ᵢ,ₖ≠ⱼ xₖ up to the first zero along ``ax`` (0 after it), ``out`` = cumprod x."""
+    zero = x == 0
+    seen = np.cumsum(zero, axis=ax)  # zeros up to and including each position
+    before_first = seen == 0
+    first = zero & (seen == 1)
+    safe = np.where(zero, 1, x)
+    # Before the first zero: Σᵢ≥ⱼ gᵢ·outᵢ/xⱼ (out is 0 from the first zero on).
+    g_before = _reverse_cumsum(grad * out, ax) / safe
+    # At the first zero: the same sums with that zero taken as 1.
+    out_one = np.cumprod(np.where(first, 1, x), axis=ax)
+    g_first = _reverse_cumsum(np.where(seen >= 1, grad * out_one, 0), ax)
+    return np.where(before_first, g_before, np.where(first, g_first, 0))
 
 
 class LogCumSumExp(Function):
@@ -79,11 +95,15 @@ class LogCumSumExp(Function):
         if grad.ndim == 0:
             return (grad,)
         x, out, ax = self.x, self.out, self.axis
+        # An empty term's log is the lowest finite value, not −inf: the same sums, and their
+        # own derivative (on tensors) meets no −inf − (−inf) and no derivative of log at 0.
+        lowest = np.finfo(x.dtype).min
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # Σᵢ≥ⱼ gᵢ exp(−outᵢ), split by the sign of g, each summed in log space.
+            # Σᵢ≥ⱼ gᵢ exp(−outᵢ), split by the sign of g (NaN in both), each summed in log space.
+            log_abs = np.log(np.where(grad != 0, np.abs(grad), 1))
             parts = []
-            for g in (np.maximum(grad, 0), np.maximum(-grad, 0)):
-                log_terms = np.log(g) - out
+            for empty in (grad <= 0, grad >= 0):
+                log_terms = np.where(empty, lowest, log_abs) - out
                 acc = np.flip(np.logaddexp.accumulate(np.flip(log_terms, ax), axis=ax), ax)
                 parts.append(np.exp(x + acc))
             return (parts[0] - parts[1],)

@@ -23,6 +23,7 @@ from chainrule import return_types
 from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import dim_alias, normalize_axes, refuse_out
+from chainrule.ops.op_call import call
 
 
 def scatter_add(values: np.ndarray, indices: np.ndarray, axis: int, shape: tuple[int, ...]):
@@ -33,7 +34,7 @@ def scatter_add(values: np.ndarray, indices: np.ndarray, axis: int, shape: tuple
     n = shape[axis]
     lead = v.shape[:-1]
     rows = math.prod(lead)
-    flat = i.reshape(rows, -1) + (np.arange(rows) * n)[:, None]
+    flat = i.reshape(rows, i.shape[-1]) + (np.arange(rows) * n)[:, None]
     summed = np.bincount(flat.ravel(), weights=v.reshape(-1), minlength=rows * n)
     return np.moveaxis(summed.reshape(*lead, n).astype(values.dtype, copy=False), -1, axis)
 
@@ -47,8 +48,19 @@ class Selection(Function, register=False):
 
     def backward(self, grad):
         g = grad.reshape(self.indices.shape)
-        full = scatter_add(g, self.indices, self.axis, self.x_shape or (1,))
+        full = call(ScatterAlong, g, indices=self.indices, axis=self.axis, shape=self.x_shape)
         return (full.reshape(self.x_shape),)
+
+
+class ScatterAlong(Function):
+    """d scatter_along(v)/dvₖ = the gradient read back at position k's index (take_along_axis)."""
+
+    def forward(self, v, indices, axis, shape):
+        self.indices, self.axis, self.v_shape = indices, axis, v.shape
+        return scatter_add(v, indices, axis, shape or (1,))
+
+    def backward(self, grad):
+        return (np.take_along_axis(grad, self.indices, self.axis).reshape(self.v_shape),)
 
 
 class Sort(Selection):
@@ -77,8 +89,9 @@ class MedianAll(Function):
     def forward(self, x):
         flat = np.sort(x.reshape(-1))
         out = flat[(flat.size - 1) // 2] if flat.size else np.asarray(np.nan, x.dtype)
-        self.x, self.out = x, out
-        return np.asarray(out, dtype=x.dtype)
+        # Saved as the output array itself: a create_graph backward holds the output tensor here.
+        self.x, self.out = x, np.asarray(out, dtype=x.dtype)
+        return self.out
 
     def backward(self, grad):
         hit = self.x == self.out

@@ -51,14 +51,19 @@ class Std(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             centered = x - x.sum(axis=axes, keepdims=True) / n
             self.dof = builtins.max(n - correction, 0)
-            out = np.sqrt((centered * centered).sum(axis=axes, keepdims=True) / self.dof)
-        self.centered, self.out, self.axes, self.keepdims = centered, out, axes, keepdims
+            var = (centered * centered).sum(axis=axes, keepdims=True) / self.dof
+            out = np.sqrt(var)
+        self.centered, self.var, self.axes, self.keepdims = centered, var, axes, keepdims
         return out if keepdims else np.squeeze(out, axis=axes)
 
     def backward(self, grad):
         g = grad if self.keepdims else np.expand_dims(grad, self.axes)
+        zero = self.var == 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(self.out == 0, 0.0, g / (self.dof * self.out))
+            # std = √var, with √1 in place of a zero std: the discarded branch has no 0/0, and
+            # (on tensors) no infinite derivative of √ at 0 to multiply by 0.
+            std = np.sqrt(np.where(zero, 1, self.var))
+            scale = np.where(zero, 0.0, g / (self.dof * std))
         return (scale.astype(grad.dtype, copy=False) * self.centered,)
 
 
@@ -73,12 +78,25 @@ class Prod(Function):
         x, axes = self.x, self.axes
         g = grad if self.keepdims else np.expand_dims(grad, axes)
         zeros = x == 0
-        count = zeros.sum(axis=axes, keepdims=True)
+        count = np.sum(zeros, axis=axes, keepdims=True)
         safe = np.where(zeros, 1, x)
-        others = safe.prod(axis=axes, keepdims=True)  # product of the non-zero elements
+        others = np.prod(safe, axis=axes, keepdims=True)  # product of the non-zero elements
         at_zero = np.where(count == 1, others, 0)
         elsewhere = np.where(count == 0, others / safe, 0)
+        if np.any(count):
+            extra_at_zero, extra_elsewhere = _zero_terms(x, axes, zeros, count, safe, others)
+            at_zero, elsewhere = at_zero + extra_at_zero, elsewhere + extra_elsewhere
         return (g * np.where(zeros, at_zero, elsewhere).astype(x.dtype, copy=False),)
+
+
+def _zero_terms(x, axes, zeros, count, safe, others):
+    """Terms of value 0 to add to Prod's gradient at and off the zeros, so that its derivatives
+    are those of Πᵢ≠ⱼ xᵢ (PyTorch's double backward at zeros): the other zero times others at
+    the zeros of a slice holding two, and Π of the zeros times others/xⱼ off the zero of a slice
+    holding one. Adding ±0 leaves every first-order value (and its sign) as it was."""
+    zero_product = np.prod(np.where(zeros, x, 1), axis=axes, keepdims=True)
+    zero_sum = np.sum(np.where(zeros, x, 0), axis=axes, keepdims=True)
+    return (count == 2) * others * (zero_sum - x), (count == 1) * (others / safe) * zero_product
 
 
 def std(
