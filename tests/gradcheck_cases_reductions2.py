@@ -99,12 +99,14 @@ def order_statistics(draw):
 
 @case("ScatterAlong")
 def scatter_along(draw):
-    # The adjoint of Selection (what sort/cummax... backward runs): repeated indices add up.
+    # The adjoint of Selection (the backward of sort, cummax, max(x, dim)...): repeats add up.
     shape = draw(array_shapes(**NONEMPTY))
     axis = draw(st.integers(0, len(shape) - 1))
     size = draw(st.integers(0, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     index_shape = shape[:axis] + (size,) + shape[axis + 1 :]
     index = rng.integers(0, shape[axis], index_shape).astype(np.int64)
+    distinct = size == 1 and draw(st.booleans())  # one index per slice: written, not added
     v = leaf(normal(draw, index_shape))
-    return (lambda v: ScatterAlong.apply(v, indices=index, axis=axis, shape=shape)), [v]
+    params = {"indices": index, "axis": axis, "shape": shape, "distinct": distinct}
+    return (lambda v: ScatterAlong.apply(v, **params)), [v]

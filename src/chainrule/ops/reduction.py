@@ -30,7 +30,9 @@ from chainrule.ops._common import (
     refuse_out,
 )
 from chainrule.ops.arithmetic import cast
+from chainrule.ops.op_call import call
 from chainrule.ops.pointwise import maximum, minimum
+from chainrule.ops.sorting import ScatterAlong
 
 Axis = int | tuple[int, ...] | None
 
@@ -114,10 +116,9 @@ class ExtremeAlongDim(Function, register=False):
         if not self.shape:
             return (grad,)
         g = grad if self.keepdims else np.expand_dims(grad, self.axis)
-        n = self.shape[self.axis]
-        at = np.arange(n).reshape((n,) + (1,) * (len(self.shape) - 1 - self.axis))
-        # The gradient where the position along axis is the index, 0 elsewhere (a constant mask).
-        return (np.where(at == self.index, g, 0),)
+        # One index per slice: written into zeros (ScatterAlong's backward takes it back).
+        params = {"indices": self.index, "axis": self.axis, "shape": self.shape}
+        return (call(ScatterAlong, g, **params, distinct=True),)
 
 
 class MaxDim(ExtremeAlongDim):

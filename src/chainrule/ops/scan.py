@@ -53,17 +53,24 @@ class CumProd(Function):
             return (grad,)
         x, ax = self.x, self.axis
         g = _cumprod_grad(x, self.out, grad, ax)
-        zero = x == 0
-        if np.any(zero):
-            # After the first zero the gradient is 0, but its derivative by that zero xz is not:
-            # there it is xz·h, h the gradient with xz taken as 1 (+ 0.0: −0.0 reads 0.0).
-            first = zero & (np.cumsum(zero, axis=ax) == 1)
-            y = np.where(first, 1, x)
-            h = _cumprod_grad(y, np.cumprod(y, axis=ax), grad, ax)
-            x_first = np.sum(np.where(first, x, 0), axis=ax, keepdims=True)
-            after = (np.cumsum(first, axis=ax) > 0) & ~first
-            g = np.where(after, x_first * h + 0.0, g)
+        if not isinstance(x, np.ndarray):  # terms of value 0: only tensors need them
+            g = _after_first_zero(x, grad, ax, g)
         return (g,)
+
+
+def _after_first_zero(x, grad, ax, g):
+    """``g`` with the terms its derivative needs after the first zero xz along ``ax``: there
+    the gradient is 0 but its derivative by xz is not; it is xz·h, h the gradient with xz taken
+    as 1. The terms are 0 in value, so the first-order pass (on arrays) goes without them."""
+    zero = x == 0
+    if not np.any(zero):
+        return g
+    first = zero & (np.cumsum(zero, axis=ax) == 1)
+    y = np.where(first, 1, x)
+    h = _cumprod_grad(y, np.cumprod(y, axis=ax), grad, ax)
+    x_first = np.sum(np.where(first, x, 0), axis=ax, keepdims=True)
+    after = (np.cumsum(first, axis=ax) > 0) & ~first
+    return np.where(after, x_first * h, g)
 
 
 def _cumprod_grad(x, out, grad, ax):

@@ -53,10 +53,18 @@ class Selection(Function, register=False):
 
 
 class ScatterAlong(Function):
-    """d scatter_along(v)/dvₖ = the gradient read back at position k's index (take_along_axis)."""
+    """d scatter_along(v)/dvₖ = the gradient read back at position k's index (take_along_axis).
 
-    def forward(self, v, indices, axis, shape):
+    ``v`` added into zeros of ``shape`` at ``indices`` along ``axis`` (the adjoint of
+    :class:`Selection`); ``distinct=True`` promises no index repeats, so values are written.
+    """
+
+    def forward(self, v, indices, axis, shape, distinct=False):
         self.indices, self.axis, self.v_shape = indices, axis, v.shape
+        if distinct:
+            out = np.zeros(shape, dtype=v.dtype)
+            np.put_along_axis(out, indices, v, axis)
+            return out
         return scatter_add(v, indices, axis, shape or (1,))
 
     def backward(self, grad):

@@ -83,7 +83,7 @@ class Prod(Function):
         others = np.prod(safe, axis=axes, keepdims=True)  # product of the non-zero elements
         at_zero = np.where(count == 1, others, 0)
         elsewhere = np.where(count == 0, others / safe, 0)
-        if np.any(count):
+        if not isinstance(x, np.ndarray) and np.any(count):  # terms of value 0 (see below)
             extra_at_zero, extra_elsewhere = _zero_terms(x, axes, zeros, count, safe, others)
             at_zero, elsewhere = at_zero + extra_at_zero, elsewhere + extra_elsewhere
         return (g * np.where(zeros, at_zero, elsewhere).astype(x.dtype, copy=False),)
@@ -93,7 +93,7 @@ def _zero_terms(x, axes, zeros, count, safe, others):
     """Terms of value 0 to add to Prod's gradient at and off the zeros, so that its derivatives
     are those of Πᵢ≠ⱼ xᵢ (PyTorch's double backward at zeros): the other zero times others at
     the zeros of a slice holding two, and Π of the zeros times others/xⱼ off the zero of a slice
-    holding one. Adding ±0 leaves every first-order value (and its sign) as it was."""
+    holding one. Only their derivatives count, so the first-order pass (arrays) skips them."""
     zero_product = np.prod(np.where(zeros, x, 1), axis=axes, keepdims=True)
     zero_sum = np.sum(np.where(zeros, x, 0), axis=axes, keepdims=True)
     return (count == 2) * others * (zero_sum - x), (count == 1) * (others / safe) * zero_product
