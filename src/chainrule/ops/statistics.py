@@ -78,7 +78,7 @@ class Prod(Function):
         x, axes = self.x, self.axes
         g = grad if self.keepdims else np.expand_dims(grad, axes)
         zeros = x == 0
-        count = np.sum(zeros, axis=axes, keepdims=True)
+        count = zeros.sum(axis=axes, keepdims=True)
         safe = np.where(zeros, 1, x)
         others = np.prod(safe, axis=axes, keepdims=True)  # product of the non-zero elements
         at_zero = np.where(count == 1, others, 0)
