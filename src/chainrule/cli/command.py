@@ -19,6 +19,7 @@ from typing import Any
 from chainrule.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, UsageError
 from chainrule.cli.explain import add_explain_parser
 from chainrule.cli.playground import add_playground_parser
+from chainrule.cli.sample import add_sample_parser
 from chainrule.cli.train_parser import add_train_parser
 
 __all__ = ["SUBCOMMANDS", "UsageError", "build_parser", "entry", "main"]
@@ -29,6 +30,7 @@ __all__ = ["SUBCOMMANDS", "UsageError", "build_parser", "entry", "main"]
 SUBCOMMANDS: tuple[Callable[[Any], argparse.ArgumentParser], ...] = (
     add_train_parser,
     add_explain_parser,
+    add_sample_parser,
     add_playground_parser,
 )
 

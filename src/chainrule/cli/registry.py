@@ -251,3 +251,155 @@ def loss_mismatch(loss: str, dataset: str) -> str | None:
         index = ", ".join(n for n, i in LOSSES_INFO.items() if i.targets == "index")
         return f"--loss {loss} needs two classes; {dataset} has {classes} (use {index})"
     return None
+
+
+# ----- language models -------------------------------------------------------------------------
+# ``chainrule train --data CORPUS --model NAME``: a character-level model trained for a number
+# of iterations on random batches, one table row per (corpus, model) pair.
+class TextData(NamedTuple):
+    """A corpus ready to train on: its tokenizer and its train and validation splits, each an
+    int64 id stream ``(n,)`` (``contexts`` False) or a pair of contexts ``(N, block)`` and
+    next ids ``(N,)`` (``contexts`` True)."""
+
+    tokenizer: data.CharTokenizer
+    train: np.ndarray | tuple[np.ndarray, np.ndarray]
+    val: np.ndarray | tuple[np.ndarray, np.ndarray]
+    contexts: bool
+
+
+def _shakespeare(block_size: int) -> TextData:
+    train, val = data.shakespeare("train", block_size), data.shakespeare("val", block_size)
+    return TextData(train.tokenizer, train.tokens.numpy(), val.tokens.numpy(), False)
+
+
+def _names(block_size: int) -> TextData:
+    train, val = data.names("train", block_size), data.names("val", block_size)
+    return TextData(
+        train.tokenizer, (train.X.numpy(), train.Y.numpy()), (val.X.numpy(), val.Y.numpy()), True
+    )
+
+
+#: Corpus name → ``load(block_size)``.
+TEXT_CORPORA: dict[str, Callable[[int], TextData]] = {"shakespeare": _shakespeare, "names": _names}
+
+
+@dataclass(frozen=True)
+class TextDefaults:
+    """The defaults of one (corpus, model) pair. The first group are options; ``None`` marks a
+    model option the pair does not take. The rest is the recipe: the optimizer (``adamw`` is
+    built by the model's ``configure_optimizers``), the schedule (``cosine``: linear warmup
+    then a cosine to ``lr * lr_final``; ``step``: ``lr`` then ``lr * lr_final`` from half way;
+    ``constant``), and the gradient-norm clip (0: none)."""
+
+    iters: int
+    eval_interval: int
+    eval_iters: int
+    batch_size: int
+    block_size: int
+    lr: float
+    n_layer: int | None
+    n_head: int | None
+    n_embd: int | None
+    hidden: int | None
+    dropout: float | None
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    lr_final: float = 1.0
+    warmup: int = 0
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    clip: float = 0.0
+
+
+@dataclass(frozen=True)
+class TextModelInfo:
+    """How a pair's model is built (``chainrule.models.<model_class>(**model_kwargs(opts,
+    vocab_size))``), trained (``loss_in_forward``: ``model(x, y)`` returns ``(logits, loss)``)
+    and sampled (``samples_words``: ``generate(tokenizer, num)`` instead of ids)."""
+
+    model_class: str
+    defaults: TextDefaults
+    model_kwargs: Callable[[dict, int], dict]
+    loss_in_forward: bool = False
+    samples_words: bool = False
+
+
+def _gpt_kwargs(o: dict, vocab: int) -> dict:
+    keys = ("block_size", "n_layer", "n_head", "n_embd", "dropout")
+    return {"vocab_size": vocab, **{k: o[k] for k in keys}, "bias": True}
+
+
+def _lstm_kwargs(o: dict, vocab: int) -> dict:
+    return {
+        "vocab_size": vocab,
+        "embedding_dim": o["n_embd"],
+        "hidden_size": o["hidden"],
+        "num_layers": o["n_layer"],
+        "dropout": o["dropout"],
+    }
+
+
+def _names_kwargs(o: dict, vocab: int) -> dict:
+    return {
+        "vocab_size": vocab,
+        "block_size": o["block_size"],
+        "embedding_dim": o["n_embd"],
+        "hidden": o["hidden"],
+    }
+
+
+#: (corpus, model) → how it trains. gpt is nanoGPT's CPU configuration for Shakespeare; lstm a
+#: char-rnn; the names mlp makemore part 2's (SGD, lr ÷ 10 half way).
+TEXT_MODELS_INFO: dict[tuple[str, str], TextModelInfo] = {
+    ("shakespeare", "gpt"): TextModelInfo(
+        "GPT",
+        TextDefaults(
+            2000,
+            250,
+            20,
+            12,
+            64,
+            1e-3,
+            4,
+            4,
+            128,
+            None,
+            0.0,
+            "adamw",
+            "cosine",
+            0.1,
+            100,
+            0.1,
+            (0.9, 0.99),
+            1.0,
+        ),  # fmt: skip
+        _gpt_kwargs,
+        loss_in_forward=True,
+    ),
+    ("shakespeare", "lstm"): TextModelInfo(
+        "CharLSTM",
+        TextDefaults(2000, 250, 20, 32, 64, 2e-3, 2, None, 64, 256, 0.0, clip=1.0),
+        _lstm_kwargs,
+    ),
+    ("names", DEFAULT_MODEL): TextModelInfo(
+        "NamesMLP",
+        TextDefaults(
+            200_000, 10_000, 20, 32, 3, 0.1, None, None, 10, 200, None, "sgd", "step", 0.1
+        ),  # fmt: skip
+        _names_kwargs,
+        samples_words=True,
+    ),
+}
+TEXT_DATASETS = tuple(TEXT_CORPORA)
+TEXT_PAIRS = tuple(TEXT_MODELS_INFO)
+#: The model options a language model may take (None in a pair's defaults: not that pair's).
+TEXT_MODEL_OPTIONS = ("n_layer", "n_head", "n_embd", "hidden", "dropout")
+
+
+def text_pairs_phrase() -> str:
+    """The valid (corpus, model) pairs in words: ``shakespeare with gpt or lstm, ...``."""
+    parts = []
+    for corpus in TEXT_DATASETS:
+        models = [m for c, m in TEXT_PAIRS if c == corpus]
+        parts.append(f"--data {corpus} with --model {' or '.join(models)}")
+    return "; ".join(parts)

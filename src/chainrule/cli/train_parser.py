@@ -10,6 +10,7 @@ checks.
 from __future__ import annotations
 
 import argparse
+import inspect
 import textwrap
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -17,13 +18,14 @@ from typing import Any
 
 from chainrule.cli import registry
 from chainrule.cli.options import DEFAULT_SEED
-from chainrule.cli.train import run_train
+from chainrule.cli.train_text import run_any_train
 from chainrule.data import default_cache_dir
 
 #: What ``add_argument_group`` returns (argparse keeps its class private).
 Group = Any
 
 PER_DATASET = "(default: per dataset, table below)"
+PER_TEXT_MODEL = "(default: per language model, table below)"
 
 
 def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -37,15 +39,16 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
             "--data NAME --show-defaults prints the resolved options as JSON).",
             width=79,
         ),
-        epilog=defaults_table(),
+        epilog=text_defaults_table() + "\n\n" + defaults_table(),
         # The table must keep its columns; the description is wrapped above instead.
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_options(p.add_argument_group("data"))
     _add_model_options(p.add_argument_group("model"))
     _add_training_options(p.add_argument_group("training"))
+    _add_text_options(p.add_argument_group("language models (--data " + _corpora() + ")"))
     _add_output_options(p.add_argument_group("output and resuming"))
-    p.set_defaults(run=run_train)
+    p.set_defaults(run=run_any_train)
     return p
 
 
@@ -53,7 +56,8 @@ def _add_data_options(p: Group) -> None:
     p.add_argument(
         "--data",
         metavar="NAME",
-        help=f"dataset: {', '.join(registry.DATASETS)} (required unless --resume)",
+        help=f"dataset: {', '.join(registry.DATASETS)}; or a text corpus for a language "
+        f"model: {_corpora()} (required unless --resume)",
     )
     p.add_argument(
         "--data-dir",
@@ -76,9 +80,14 @@ def _add_model_options(p: Group) -> None:
         metavar="NAME",
         help=f"{' or '.join(registry.MODELS)}; cnn is two conv/ReLU/max-pool stages for the "
         f"image datasets ({', '.join(registry.IMAGE_DATASETS)}) and ignores --hidden "
-        f"(default: {registry.DEFAULT_MODEL})",
+        f"(default: {registry.DEFAULT_MODEL}); the language models: "
+        f"{registry.text_pairs_phrase()}",
     )
-    p.add_argument("--hidden", metavar="W,W", help=f"hidden layer widths, e.g. 64,32 {PER_DATASET}")
+    p.add_argument(
+        "--hidden",
+        metavar="W,W",
+        help="hidden layer widths, e.g. 64,32 (a language model: one width) " + PER_DATASET,
+    )
     p.add_argument(
         "--activation",
         metavar="NAME",
@@ -114,14 +123,14 @@ def _add_output_options(p: Group) -> None:
         type=Path,
         metavar="DIR",
         help="folder for weights.npz, history.json, config.json and the checkpoint "
-        "(default: runs/DATA)",
+        "(a language model: runs/DATA-MODEL) (default: runs/DATA)",
     )
     p.add_argument(
         "--resume",
         type=Path,
         metavar="DIR",
         help="continue the run saved in DIR from its last checkpoint, with its options; "
-        "--epochs may raise the total",
+        "--epochs (--iters for a language model) may raise the total",
     )
     p.add_argument(
         "--plots",
@@ -134,6 +143,57 @@ def _add_output_options(p: Group) -> None:
     p.add_argument(
         "--show-defaults", action="store_true", help="print the resolved options as JSON and exit"
     )
+
+
+def _corpora() -> str:
+    return " or ".join(registry.TEXT_DATASETS)
+
+
+def _add_text_options(p: Group) -> None:
+    for key, metavar, what in (
+        ("iters", "N", "optimizer steps, each on a random batch"),
+        ("eval_interval", "N", "iterations between loss estimates, progress lines and checkpoints"),
+        ("eval_iters", "N", "batches of each split per loss estimate"),
+        ("block_size", "T", "characters of context per sample"),
+        ("n_layer", "N", "transformer blocks or LSTM layers"),
+        ("n_head", "N", "attention heads"),
+        ("n_embd", "N", "embedding width"),
+    ):
+        p.add_argument("--" + key.replace("_", "-"), type=int, metavar=metavar,
+                       help=f"{what} {PER_TEXT_MODEL}")  # fmt: skip
+    p.add_argument("--dropout", type=float, metavar="P", help=f"dropout rate {PER_TEXT_MODEL}")
+
+
+def text_defaults_table() -> str:
+    """The defaults of each (corpus, model) pair as a text table, from the registry ("-": an
+    option the model does not take)."""
+    columns = ["iters", "eval_interval", "eval_iters", "batch_size", "block_size", "lr",
+               *registry.TEXT_MODEL_OPTIONS]  # fmt: skip
+    rows = [["data", "model", *(c.replace("_", "-") for c in columns)]]
+    recipes = []
+    for (corpus, model), info in registry.TEXT_MODELS_INFO.items():
+        values = asdict(info.defaults)
+        rows.append([corpus, model, *("-" if values[c] is None else _cell(values[c])
+                                      for c in columns)])  # fmt: skip
+        recipes.append(f"  {corpus} {model}: {_recipe(info.defaults)}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    lines += recipes
+    return "language-model defaults (--data CORPUS --model NAME):\n" + "\n".join(lines)
+
+
+def _recipe(d: registry.TextDefaults) -> str:
+    """The fixed part of a pair's training, in words."""
+    text = d.optimizer
+    if "betas" in inspect.signature(registry.OPTIMIZER_CLASSES[d.optimizer]).parameters:
+        text += f" betas {d.betas[0]:g}, {d.betas[1]:g}" + (
+            f", weight decay {d.weight_decay:g}" if d.weight_decay else ""
+        )
+    if d.schedule == "cosine":
+        text += f"; lr cosine to lr*{d.lr_final:g} after {d.warmup} warmup iterations"
+    elif d.schedule == "step":
+        text += f"; lr*{d.lr_final:g} from half way"
+    return text + (f"; gradient norm clipped to {d.clip:g}" if d.clip else "")
 
 
 def defaults_table() -> str:
