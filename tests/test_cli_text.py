@@ -22,7 +22,7 @@ TINY = {
              "--n-embd", "8", "--hidden", "16"],
     "gpt": ["--data", "shakespeare", "--model", "gpt", "--iters", "6", "--eval-interval", "3",
             "--eval-iters", "1", "--batch-size", "4", "--block-size", "16", "--n-layer", "1",
-            "--n-head", "2", "--n-embd", "16"],
+            "--n-head", "2", "--n-embd", "16", "--lr", "0.05"],
     "mlp": ["--data", "names", "--iters", "30", "--eval-interval", "10", "--eval-iters", "2",
             "--hidden", "16"],
 }  # fmt: skip
@@ -135,6 +135,18 @@ def test_resume_can_raise_the_iterations_and_refuses_other_options(tmp_path, cap
     assert "--lr cannot be given with it (only --iters)" in capsys.readouterr().err
     assert main(["train", "--resume", str(out), "--iters", "20"]) == 2
     assert "has done 40 iterations already; give --iters 40 or more" in capsys.readouterr().err
+
+
+def test_an_interrupted_continuation_leaves_no_stale_final_weights(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    assert train("lstm", out, "--quiet") == 0
+    interrupt_after(monkeypatch, 1)
+    assert main(["train", "--resume", str(out), "--iters", "9", "--quiet"]) == 130
+    assert not (out / "weights.npz").exists() and not (out / "history.json").exists()
+    assert chainrule.load(out / "checkpoint.npz")["iteration"] == 7
+    capsys.readouterr()
+    assert main(["sample", str(out), "--tokens", "5"]) == 0  # from the checkpoint's weights
+    assert len(capsys.readouterr().out) == 1 + 5 + 1
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,8 @@ def _train(run: TextRun, state: LoopState, out: Path, verbose: int) -> int:
     if verbose:
         print(_header(run, state))
     write_run_files(out, run)
+    for stale in (WEIGHTS_FILE, "history.json"):  # a finished run's; training goes on now
+        (out / stale).unlink(missing_ok=True)
     callbacks = CallbackList([EvalLine()] if verbose else [])
     try:
         train_loop(run, state, callbacks, lambda s: save_checkpoint(out, run, s))
