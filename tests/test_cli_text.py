@@ -222,3 +222,33 @@ def test_train_help_documents_the_language_models(capsys):
     for option in ("--iters", "--eval-interval", "--block-size", "--n-layer", "--n-embd"):
         assert option in text
     assert "language-model defaults" in text
+
+
+def test_a_damaged_config_of_a_language_model_run_is_named_on_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train("mlp", out, "--quiet") == 0
+    config = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**config, "lr": -1}))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"chainrule: error: --resume {out}: {out / 'config.json'}: --lr must be a positive "
+        "number; got -1\n"
+    )
+
+
+def test_sample_help_lists_its_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    text = capsys.readouterr().out
+    for option in (
+        "RUN_DIR",
+        "--tokens",
+        "--num",
+        "--temperature",
+        "--top-k",
+        "--prompt",
+        "--seed",
+    ):
+        assert option in text

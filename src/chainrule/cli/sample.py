@@ -69,10 +69,18 @@ def run_sample(args: argparse.Namespace) -> int:
     if words:
         if args.prompt is not None or args.top_k is not None:
             raise UsageError(f"{where}: a names model takes --num, not --prompt or --top-k")
-        print("\n".join(model.generate(tokenizer, args.num, generator, args.temperature)))
+        print(
+            "\n".join(
+                model.generate(
+                    tokenizer, args.num, generator=generator, temperature=args.temperature
+                )
+            )
+        )
         return EXIT_OK
     ids = tensor([_encode(tokenizer, args.prompt, where)], dtype=int64)
-    out = model.generate(ids, args.tokens, args.temperature, args.top_k, generator)
+    out = model.generate(
+        ids, args.tokens, temperature=args.temperature, top_k=args.top_k, generator=generator
+    )
     print(tokenizer.decode(out[0]))
     return EXIT_OK
 

@@ -76,7 +76,9 @@ def build_text_optimizer(info: registry.TextModelInfo, model: Any, lr: float) ->
     d = info.defaults
     cls = registry.OPTIMIZER_CLASSES[d.optimizer]
     if cls is optim.AdamW and hasattr(model, "configure_optimizers"):
-        return model.configure_optimizers(d.weight_decay, lr, d.betas)
+        return model.configure_optimizers(
+            weight_decay=d.weight_decay, learning_rate=lr, betas=d.betas
+        )
     takes = inspect.signature(cls).parameters
     extra = {k: getattr(d, k) for k in ("betas", "weight_decay") if k in takes}
     return cls(model.parameters(), lr=lr, **extra)
