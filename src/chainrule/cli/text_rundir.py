@@ -22,8 +22,7 @@ from typing import Any
 from chainrule.cli import registry
 from chainrule.cli.errors import UsageError
 from chainrule.cli.text_loop import HISTORY_KEYS, LoopState, TextRun, rng_state, set_rng_state
-from chainrule.data import CharTokenizer
-from chainrule.data.text import TokenizerFormatError
+from chainrule.data import CharTokenizer, TokenizerFormatError
 from chainrule.io import ChainruleFormatError, atomic, load, save
 
 MODEL_FILE, TOKENIZER_FILE = "model.json", "tokenizer.json"
