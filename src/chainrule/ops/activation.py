@@ -16,7 +16,8 @@ from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float, dim_alias
 from chainrule.ops.arithmetic import cast
-from chainrule.ops.erf import erf_values
+from chainrule.ops.erf import Erf
+from chainrule.ops.op_call import call
 from chainrule.random import GeneratorLike, resolve_generator
 
 _SQRT_2 = math.sqrt(2.0)
@@ -98,7 +99,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + erf_values(x / _SQRT_2))
+        self.cdf = 0.5 * (1 + call(Erf, x / _SQRT_2))  # recorded when x is a tensor
         return x * self.cdf
 
     def backward(self, grad):
@@ -175,9 +176,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return ReLU.apply(as_tensor(input))
 
 
-def leaky_relu(
-    input: Tensor, negative_slope: float = 0.01, inplace: bool = False
-) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``negative_slope``·x. ``inplace`` is accepted and ignored."""
     x = as_tensor(input)
     return LeakyReLU.apply(x, negative_slope=x._data.dtype.type(negative_slope))

@@ -14,6 +14,7 @@ an (N, N) loss).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -47,17 +48,28 @@ __all__ = [
 
 
 def _clamped_log(x: np.ndarray) -> np.ndarray:
-    """log x clamped at −100 (PyTorch's rule for binary cross-entropy), with no log(0) warning."""
-    out = np.full_like(x, -100.0)
-    np.log(x, out=out, where=x > 0)
-    return np.maximum(out, -100.0, out=out)
+    """log x clamped at −100 (PyTorch's rule for binary cross-entropy), with no log(0) warning.
+
+    Plainly ``np.maximum(np.log(x), -100)``; arrays take the in-place form, tensors (a
+    ``create_graph`` backward runs the forward again) a differentiable one.
+    """
+    if isinstance(x, np.ndarray):
+        out = np.full_like(x, -100.0)
+        np.log(x, out=out, where=x > 0)
+        return np.maximum(out, -100.0, out=out)
+    positive = x > 0
+    return np.maximum(np.where(positive, np.log(np.where(positive, x, 1.0)), -100.0), -100.0)
 
 
 def _clamped_log1m(x: np.ndarray) -> np.ndarray:
-    """log(1 − x) clamped at −100, via log1p so that it stays exact for tiny x."""
-    out = np.full_like(x, -100.0)
-    np.log1p(-x, out=out, where=x < 1)
-    return np.maximum(out, -100.0, out=out)
+    """log(1 − x) clamped at −100, via log1p so that it stays exact for tiny x (tensors as in
+    :func:`_clamped_log`)."""
+    if isinstance(x, np.ndarray):
+        out = np.full_like(x, -100.0)
+        np.log1p(-x, out=out, where=x < 1)
+        return np.maximum(out, -100.0, out=out)
+    below = x < 1
+    return np.maximum(np.where(below, np.log1p(-np.where(below, x, 0.0)), -100.0), -100.0)
 
 
 # PyTorch's floor for p(1 − p) in the BCE gradient is the float32 number nearest 1e-12.
@@ -75,7 +87,7 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, grad):
         p, t, w = self.p, self.t, self.weight
-        g = spread(grad, p.size, self.reduction)
+        g = spread(grad, math.prod(p.shape), self.reduction)
         if w is not None:
             g = g * w
         gp = g * (p - t) / np.maximum(p * (1 - p), _BCE_EPSILON)
@@ -96,7 +108,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, grad):
         x, t = self.x, self.t
-        g = spread(grad, x.size, self.reduction)
+        g = spread(grad, math.prod(x.shape), self.reduction)
         if self.weight is not None:
             g = g * self.weight
         if self.pos_weight is None:
@@ -108,6 +120,17 @@ class BinaryCrossEntropyWithLogits(Function):
             local = -x if self.pos_weight is None else -x + (self.pos_weight - 1) * self.sp
             gt = g * local
         return gx, gt
+
+
+def _minus_at(g: np.ndarray, rows: np.ndarray, cols: np.ndarray, amount: Any) -> np.ndarray:
+    """``g`` less ``amount`` at (rows[i], cols[i]), one entry per row: in place on an array; on
+    a tensor (a ``create_graph`` backward) ``g`` minus a constant array, a recorded op."""
+    if isinstance(g, np.ndarray):
+        g[rows, cols] -= amount
+        return g
+    hit = np.zeros(g.shape, g.dtype)
+    hit[rows, cols] = amount
+    return g - hit
 
 
 class _IndexedClassLoss(Function, register=False):
@@ -151,7 +174,7 @@ class CrossEntropy(_IndexedClassLoss):
     with smoothing ε over C classes, (1 − ε)·w_y(softmax − onehot) + (ε/C)(Σ_c w_c·softmax − w)."""
 
     def forward(self, logits, target, weight, ignore_index, reduction, label_smoothing=0.0):
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        shifted = logits - np.max(logits, axis=1, keepdims=True)
         self.log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.smoothing = label_smoothing
         if label_smoothing:
@@ -177,10 +200,9 @@ class CrossEntropy(_IndexedClassLoss):
     def backward(self, grad):
         if self.smoothing:
             return self._smoothed_backward(grad), None
-        g = np.exp(self.log_p)
-        g[self.rows, self.safe] -= 1
+        g = _minus_at(np.exp(self.log_p), self.rows, self.safe, 1)
         scale = self._row_scale(grad)
-        return (g * scale[:, None] if np.ndim(scale) else g * scale), None
+        return (g * scale[:, None] if scale.ndim else g * scale), None
 
     def _smoothed_backward(self, grad):
         eps, (rows, classes) = self.smoothing, self.log_p.shape
@@ -191,7 +213,7 @@ class CrossEntropy(_IndexedClassLoss):
         w = np.ones(classes, self.dtype) if self.class_w is None else self.class_w
         uniform = (eps / classes) * self.valid
         g = np.exp(self.log_p) * ((1 - eps) * w_y + uniform * w.sum())[:, None]
-        g[self.rows, self.safe] -= (1 - eps) * w_y
+        g = _minus_at(g, self.rows, self.safe, (1 - eps) * w_y)
         g -= uniform[:, None] * w
         return g * scale
 
@@ -204,8 +226,12 @@ class NLLLoss(_IndexedClassLoss):
         return self._pick(log_p, target, weight, ignore_index, reduction)
 
     def backward(self, grad):
+        scale = self._row_scale(grad)
+        if isinstance(scale, Tensor):  # create_graph: −scale times a constant one-hot
+            onehot = -_minus_at(np.zeros(self.shape, self.dtype), self.rows, self.safe, 1)
+            return onehot * -(scale[:, None] if scale.ndim else scale), None
         g = np.zeros(self.shape, dtype=self.dtype)
-        g[self.rows, self.safe] = -self._row_scale(grad)
+        g[self.rows, self.safe] = -scale
         return g, None
 
 
@@ -213,7 +239,7 @@ class SoftCrossEntropy(Function):
     """d CE/dlogits = softmax·Σ_c w_c t_c − w⊙t,  d CE/dt = −w⊙log_softmax(logits)."""
 
     def forward(self, logits, target, weight, reduction):
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        shifted = logits - np.max(logits, axis=1, keepdims=True)
         self.log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.wt = target if weight is None else target * weight
         self.weight, self.reduction = weight, reduction
@@ -222,7 +248,7 @@ class SoftCrossEntropy(Function):
 
     def backward(self, grad):
         g = spread(grad, len(self.log_p), self.reduction)
-        g = g[:, None] if np.ndim(g) else g
+        g = g[:, None] if g.ndim else g
         wt = self.wt
         glogits = g * (np.exp(self.log_p) * wt.sum(axis=1, keepdims=True) - wt)
         gt = None

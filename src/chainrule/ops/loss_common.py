@@ -4,6 +4,7 @@ tensor for losses composed of other ops)."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -44,10 +45,12 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
 
 
 def reduce_values(values: np.ndarray, reduction: str) -> np.ndarray:
-    """A fused loss's per-element values, reduced."""
+    """A fused loss's per-element values (an array, or a tensor when a ``create_graph``
+    backward runs the forward again), reduced."""
     if reduction == "mean":
         # sum × 1/n: ndarray.mean() runs Python code that costs more than the math on small arrays.
-        return values.sum() * (1.0 / values.size) if values.size else values.mean()
+        n = math.prod(values.shape)  # not .size: a method on tensors
+        return values.sum() * (1.0 / n) if n else values.mean()
     if reduction == "sum":
         return values.sum()
     return values

@@ -41,7 +41,7 @@ class MSELoss(Function):
         return reduce_values(self.diff * self.diff, reduction)
 
     def backward(self, grad):
-        g = spread(grad, self.diff.size, self.reduction) * (2 * self.diff)
+        g = spread(grad, math.prod(self.diff.shape), self.reduction) * (2 * self.diff)
         return g, (-g if self.needs_input_grad[1] else None)
 
 
@@ -53,7 +53,7 @@ class L1Loss(Function):
         return reduce_values(np.abs(self.diff), reduction)
 
     def backward(self, grad):
-        g = spread(grad, self.diff.size, self.reduction) * np.sign(self.diff)
+        g = spread(grad, math.prod(self.diff.shape), self.reduction) * np.sign(self.diff)
         return g, (-g if self.needs_input_grad[1] else None)
 
 
@@ -70,7 +70,7 @@ class HuberLoss(Function):
     def backward(self, grad):
         d = self.diff
         local = np.clip(d, -self.delta, self.delta)
-        g = spread(grad, d.size, self.reduction) * local
+        g = spread(grad, math.prod(d.shape), self.reduction) * local
         return g, (-g if self.needs_input_grad[1] else None)
 
 

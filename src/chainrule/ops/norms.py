@@ -41,26 +41,34 @@ class VectorNorm(Function):
         else:
             with np.errstate(divide="ignore", over="ignore"):
                 out = (a**ord).sum(axis=axes, keepdims=True) ** (1.0 / ord)
-        self.x, self.a, self.out, self.ord = x, a, out, ord
-        self.axes, self.keepdims = axes, keepdims
-        return out if keepdims else np.squeeze(out, axis=axes)
+        # Only the input and the output are saved: a create_graph backward then differentiates
+        # the norm in the backward formula through this op again, with its subgradient at 0.
+        self.out = out if keepdims else np.squeeze(out, axis=axes)
+        self.x, self.ord, self.axes, self.keepdims = x, ord, axes, keepdims
+        return self.out
 
     def backward(self, grad):
-        x, a, out, p = self.x, self.a, self.out, self.ord
+        x, p = self.x, self.ord
         g = grad if self.keepdims else np.expand_dims(grad, self.axes)
         if p == 0:
             return (np.zeros_like(x),)
         if p == 1:
             return (g * np.sign(x),)
+        out = self.out if self.keepdims else np.expand_dims(self.out, self.axes)
         if p == math.inf or p == -math.inf:
-            hit = a == out
+            hit = np.abs(x) == out
             return (g * np.sign(x) * hit / hit.sum(axis=self.axes, keepdims=True),)
+        a = x if p == 2 else np.abs(x)  # p = 2 needs only where x is 0
+        hole = (out == 0) | (a == 0)
+        # Safe operands where the ratio is masked: no 0/0 or 0⁻ᵏ whose derivative a create_graph
+        # backward would take (the masked entries' values are never used).
+        safe = np.where(out == 0, 1.0, out)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if p == 2:
-                ratio = x / out
+                ratio = x / safe
             else:
-                ratio = np.sign(x) * (a / out) ** (p - 1)
-            ratio = np.where((out == 0) | (a == 0), 0.0, ratio)
+                ratio = np.sign(x) * (np.where(hole, 1.0, a) / safe) ** (p - 1)
+            ratio = np.where(hole, 0.0, ratio)
         return (g * ratio.astype(x.dtype, copy=False),)
 
 

@@ -73,11 +73,11 @@ class Clip(Function):
         return np.clip(x, lo, hi)
 
     def backward(self, grad):
-        inside = np.ones(self.x.shape, dtype=bool)
-        if self.lo is not None:
-            inside &= self.x >= self.lo
-        if self.hi is not None:
-            inside &= self.x <= self.hi
+        x, lo, hi = self.x, self.lo, self.hi
+        if lo is None and hi is None:
+            return (grad * np.ones(x.shape, dtype=bool),)
+        # The mask is a constant of the derivative (bool, also when x is a tensor).
+        inside = x <= hi if lo is None else x >= lo if hi is None else (x >= lo) & (x <= hi)
         return (grad * inside,)
 
 
