@@ -22,11 +22,12 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is and not b_is:
         b = as_tensor(b, a)
-        if a._data.dtype != b._data.dtype:
+        # A bool array (a mask) is promoted below, as a bool tensor is: never the other way.
+        if a._data.dtype != b._data.dtype and b._data.dtype.kind != "b":
             a = cast(a, b._data.dtype)
     elif b_is and not a_is:
         a = as_tensor(a, b)
-        if b._data.dtype != a._data.dtype:
+        if b._data.dtype != a._data.dtype and a._data.dtype.kind != "b":
             b = cast(b, a._data.dtype)
     else:
         a, b = as_tensor(a), as_tensor(b)
@@ -209,9 +210,7 @@ def mul(a: Any, b: Any) -> Tensor:
     return Mul.apply(*operands(a, b))
 
 
-def div(
-    input: Any, other: Any, *, rounding_mode: str | None = None, out: None = None
-) -> Tensor:
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: None = None) -> Tensor:
     """Elementwise ``input / other`` with broadcasting (true division; integers give floats).
 
     ``rounding_mode='trunc'`` rounds the quotient toward zero, ``'floor'`` down (Python's

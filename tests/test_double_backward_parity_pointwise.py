@@ -1,0 +1,223 @@
+"""Second derivatives of pointwise math, activations, norms and losses against PyTorch (float64).
+
+For each op ``f``: ``g = grad(f(x), x, v, create_graph=True)`` and ``h = grad((g * w).sum(), x)``
+(and with respect to a second differentiable operand where there is one), in both libraries, on
+random inputs. Binary ops get broadcasting shapes; losses run with each reduction, class
+weights, ``ignore_index`` and label smoothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.functional as F
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional
+
+SHAPES = [(3,), (2, 3), (2, 1, 3)]
+
+
+def _second(lib, f, arrays, rng):
+    """(g, h per input) for ``f`` on float64 copies of ``arrays`` in ``lib`` (cr or torch)."""
+    make = (
+        (lambda a: cr.tensor(a, requires_grad=True))
+        if lib is cr
+        else (lambda a: torch.tensor(a, requires_grad=True))
+    )
+    xs = [make(a) for a in arrays]
+    y = f(lib, *xs)
+    v = rng.standard_normal(tuple(y.shape))
+    w = [rng.standard_normal(a.shape) for a in arrays]
+    as_lib = (lambda a: cr.tensor(a)) if lib is cr else torch.tensor
+    gs = lib.autograd.grad(y, xs, as_lib(v), create_graph=True)
+    total = sum((g * as_lib(wi)).sum() for g, wi in zip(gs, w))
+    hs = lib.autograd.grad(total, xs, allow_unused=True)
+
+    def arr(t):
+        return None if t is None else (t.detach().numpy() if lib is torch else t.numpy())
+
+    return [arr(g) for g in gs], [arr(h) for h in hs]
+
+
+def _compare(f, arrays, seed):
+    g1, h1 = _second(cr, f, arrays, np.random.default_rng(seed))
+    g2, h2 = _second(torch, f, arrays, np.random.default_rng(seed))
+    for a, b in zip(g1 + h1, g2 + h2):
+        if a is None or b is None:
+            assert (a is None or not np.any(a)) and (b is None or not np.any(b))
+            continue
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def away(rng, shape):
+    return np.sign(rng.standard_normal(shape)) * (0.2 + rng.random(shape) * 2)
+
+
+def positive(rng, shape):
+    return 0.3 + rng.random(shape) * 2
+
+
+def unit(rng, shape):
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def above_one(rng, shape):
+    return 1.2 + rng.random(shape) * 2
+
+
+# name -> (input maker, f(lib, x))
+UNARY = {
+    "exp": (normal, lambda m, x: m.exp(x)),
+    "log": (positive, lambda m, x: m.log(x)),
+    "sqrt": (positive, lambda m, x: m.sqrt(x)),
+    "abs": (away, lambda m, x: m.abs(x) ** 2),
+    "rsqrt": (positive, lambda m, x: m.rsqrt(x)),
+    "reciprocal": (away, lambda m, x: m.reciprocal(x)),
+    "square": (normal, lambda m, x: m.square(x)),
+    "log1p": (positive, lambda m, x: m.log1p(x)),
+    "expm1": (normal, lambda m, x: m.expm1(x)),
+    "log2": (positive, lambda m, x: m.log2(x)),
+    "log10": (positive, lambda m, x: m.log10(x)),
+    "exp2": (normal, lambda m, x: m.exp2(x)),
+    "pow-scalar": (positive, lambda m, x: x**-1.5),
+    "pow-int": (normal, lambda m, x: x**3),
+    "erf": (normal, lambda m, x: m.erf(x)),
+    "erfc": (normal, lambda m, x: m.erfc(x)),
+    "erfinv": (unit, lambda m, x: m.erfinv(x)),
+    "sin": (normal, lambda m, x: m.sin(x)),
+    "cos": (normal, lambda m, x: m.cos(x)),
+    "tan": (unit, lambda m, x: m.tan(x)),
+    "asin": (unit, lambda m, x: m.asin(x)),
+    "acos": (unit, lambda m, x: m.acos(x)),
+    "atan": (normal, lambda m, x: m.atan(x)),
+    "sinh": (normal, lambda m, x: m.sinh(x)),
+    "cosh": (normal, lambda m, x: m.cosh(x)),
+    "tanh": (normal, lambda m, x: m.tanh(x)),
+    "asinh": (normal, lambda m, x: m.asinh(x)),
+    "acosh": (above_one, lambda m, x: m.acosh(x)),
+    "atanh": (unit, lambda m, x: m.atanh(x)),
+    "sigmoid": (normal, lambda m, x: m.sigmoid(x)),
+    "clamp": (normal, lambda m, x: m.clamp(x, -0.5, 0.5) ** 2),
+    "relu": (away, lambda m, x: (F if m is cr else tF).relu(x) ** 2),
+    "leaky_relu": (away, lambda m, x: (F if m is cr else tF).leaky_relu(x, 0.2) ** 2),
+    "elu": (away, lambda m, x: (F if m is cr else tF).elu(x, 1.3)),
+    "selu": (away, lambda m, x: (F if m is cr else tF).selu(x)),
+    "celu": (away, lambda m, x: (F if m is cr else tF).celu(x, 0.7)),
+    "gelu": (normal, lambda m, x: (F if m is cr else tF).gelu(x)),
+    "gelu-tanh": (normal, lambda m, x: (F if m is cr else tF).gelu(x, approximate="tanh")),
+    "silu": (normal, lambda m, x: (F if m is cr else tF).silu(x)),
+    "mish": (normal, lambda m, x: (F if m is cr else tF).mish(x)),
+    "softplus": (normal, lambda m, x: (F if m is cr else tF).softplus(x, beta=1.5)),
+    "logsigmoid": (normal, lambda m, x: (F if m is cr else tF).logsigmoid(x)),
+    "hardtanh": (away, lambda m, x: (F if m is cr else tF).hardtanh(x) ** 2),
+    "softsign": (normal, lambda m, x: (F if m is cr else tF).softsign(x)),
+    "softmax": (normal, lambda m, x: (F if m is cr else tF).softmax(x, -1)),
+    "log_softmax": (normal, lambda m, x: (F if m is cr else tF).log_softmax(x, -1)),
+    "norm-2": (away, lambda m, x: m.linalg.vector_norm(x, 2, -1)),
+    "norm-3": (away, lambda m, x: m.linalg.vector_norm(x, 3, -1)),
+    "norm-1": (away, lambda m, x: m.linalg.vector_norm(x, 1, -1) ** 2),
+    "normalize": (away, lambda m, x: (F if m is cr else tF).normalize(x, dim=-1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("seed", range(3))
+def test_unary_second_derivative_matches_torch(name, seed):
+    rng = np.random.default_rng(seed)
+    make, f = UNARY[name]
+    _compare(f, [make(rng, SHAPES[seed])], seed)
+
+
+BINARY = {
+    "mul": (normal, normal, lambda m, a, b: a * b * a),
+    "div": (normal, away, lambda m, a, b: a / b),
+    "pow": (positive, normal, lambda m, a, b: a**b),
+    "maximum": (normal, normal, lambda m, a, b: m.maximum(a, b) ** 2),
+    "atan2": (normal, away, lambda m, a, b: m.atan2(a, b)),
+    "hypot": (away, away, lambda m, a, b: m.hypot(a, b)),
+    "logaddexp": (normal, normal, lambda m, a, b: m.logaddexp(a, b)),
+    "lerp": (normal, normal, lambda m, a, b: m.lerp(a, b, b * a)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((2, 1), (3,)), ((3,), (2, 1, 3))])
+def test_binary_second_derivative_matches_torch(name, shapes):
+    rng = np.random.default_rng(len(name))
+    make_a, make_b, f = BINARY[name]
+    _compare(f, [make_a(rng, shapes[0]), make_b(rng, shapes[1])], 1)
+
+
+def _lib(m):
+    return F if m is cr else tF
+
+
+def _w(m, w):
+    return None if w is None else (w if m is cr else torch.tensor(w))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_second_derivatives_match_torch(reduction, weighted):
+    rng = np.random.default_rng(7)
+    shape = (3, 4)
+    w = rng.random(shape) + 0.5 if weighted else None
+    cw = rng.random(4) + 0.5 if weighted else None
+    labels = rng.integers(0, 4, 3)
+    labels[0] = 2
+    probs = rng.random(shape)
+    probs /= probs.sum(1, keepdims=True)
+    cases = [
+        (lambda m, x, t: _lib(m).mse_loss(x, t, reduction=reduction), [normal, normal]),
+        (lambda m, x, t: _lib(m).huber_loss(x, t, reduction, delta=0.7), [normal, normal]),
+        (
+            lambda m, p, t: _lib(m).binary_cross_entropy(p, t, _w(m, w), reduction=reduction),
+            [lambda r, s: r.uniform(0.05, 0.95, s), lambda r, s: r.random(s)],
+        ),
+        (
+            lambda m, x, t: _lib(m).binary_cross_entropy_with_logits(
+                x, t, _w(m, w), reduction=reduction
+            ),
+            [normal, lambda r, s: r.random(s)],
+        ),
+        (
+            lambda m, x: _lib(m).cross_entropy(
+                x,
+                labels if m is cr else torch.tensor(labels),
+                _w(m, cw),
+                ignore_index=2,
+                reduction=reduction,
+                label_smoothing=0.2,
+            ),
+            [normal],
+        ),
+        (
+            lambda m, x: _lib(m).cross_entropy(
+                x, labels if m is cr else torch.tensor(labels), _w(m, cw), reduction=reduction
+            ),
+            [normal],
+        ),
+        (
+            lambda m, x, t: _lib(m).cross_entropy(x, t, _w(m, cw), reduction=reduction),
+            [normal, lambda r, s: probs],
+        ),
+        (
+            lambda m, x: _lib(m).nll_loss(
+                _lib(m).log_softmax(x, 1),
+                labels if m is cr else torch.tensor(labels),
+                _w(m, cw),
+                ignore_index=2,
+                reduction=reduction,
+            ),
+            [normal],
+        ),
+    ]
+    for f, makers in cases:
+        _compare(f, [mk(rng, shape) for mk in makers], 3)
