@@ -221,3 +221,35 @@ def test_loss_second_derivatives_match_torch(reduction, weighted):
     ]
     for f, makers in cases:
         _compare(f, [mk(rng, shape) for mk in makers], 3)
+
+
+# name -> (f(lib, *xs), input makers): the remaining activations, kinks and composed losses.
+MORE = {
+    "hardswish": (lambda m, x: _lib(m).hardswish(x), [away]),
+    "glu": (lambda m, x: _lib(m).glu(x, -1), [normal]),
+    "softmin": (lambda m, x: _lib(m).softmin(x, -1), [normal]),
+    "where": (lambda m, a, b: m.where(a > 0, a * a, b * a), [normal, normal]),
+    "minimum": (lambda m, a, b: m.minimum(a, b) ** 2, [normal, normal]),
+    "cosine_similarity": (lambda m, a, b: _lib(m).cosine_similarity(a, b, dim=-1), [normal] * 2),
+    "pairwise_distance": (lambda m, a, b: _lib(m).pairwise_distance(a, b), [normal, normal]),
+    "smooth_l1": (lambda m, a, b: _lib(m).smooth_l1_loss(a, b, beta=0.5), [normal, normal]),
+    "kl_div": (lambda m, a, b: _lib(m).kl_div(a, b, reduction="batchmean"), [normal, positive]),
+    "norm-inf": (lambda m, x: m.linalg.vector_norm(x, float("inf"), -1) ** 2, [away]),
+    "norm-half": (lambda m, x: m.linalg.vector_norm(x, 0.5, -1), [away]),
+    "poisson_nll": (lambda m, a, b: _lib(m).poisson_nll_loss(a, b), [normal, positive]),
+    "gaussian_nll": (
+        lambda m, a, b, c: _lib(m).gaussian_nll_loss(a, b, c),
+        [normal, normal, positive],
+    ),
+    "frac": (lambda m, x: m.frac(x) ** 2, [away]),
+    "sign": (lambda m, x: m.sign(x) * x * x, [away]),
+    "nan_to_num": (lambda m, x: m.nan_to_num(x) ** 3, [normal]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+@pytest.mark.parametrize("seed", range(2))
+def test_more_second_derivatives_match_torch(name, seed):
+    rng = np.random.default_rng(seed)
+    f, makers = MORE[name]
+    _compare(f, [mk(rng, (3, 4)) for mk in makers], seed)
