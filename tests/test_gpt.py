@@ -102,7 +102,7 @@ def test_same_source_under_torch_gives_the_same_logits_loss_and_gradients():
     torch_gpt = load_example().load_gpt_source("torch")
     ours = tiny().double()
     theirs = torch_gpt.GPT(11, 8, 2, 2, 16, 0.0, True).double()
-    state = {k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}
+    state = {k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state)
     x, y = ids(3, 8), ids(3, 8, 1)
     logits, loss = ours(x, y)
@@ -120,8 +120,9 @@ def test_same_source_under_torch_gives_the_same_logits_loss_and_gradients():
 
 def test_example_tiny_run_lowers_the_loss(capsys):
     out = load_example().main(
-        ["--iters", "30", "--eval-interval", "15", "--eval-iters", "2", "--n-layer", "1",
-         "--n-embd", "32", "--block-size", "16", "--sample-length", "20"]
+        ["--iters", "40", "--eval-interval", "20", "--warmup", "5", "--lr", "3e-3",
+         "--eval-iters", "2", "--n-layer", "1", "--n-embd", "32", "--block-size", "16",
+         "--sample-length", "20"]
     )  # fmt: skip
     first, last = out["history"][0], out["history"][-1]
     assert last["train"] < first["train"] - 0.3
