@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import chainrule.functional as F
+from chainrule.ops.indexing import ScatterAddFlat
+from chainrule.ops.shape import IndexAccumulate
 from gradcheck_support import NONEMPTY, case, leaf, normal
 
 WITH_EMPTY = {"min_dims": 1, "max_dims": 3, "min_side": 0, "max_side": 4}
@@ -80,3 +82,31 @@ def index_add(draw):
         leaf(normal(draw, shape)),
         leaf(normal(draw, src_shape)),
     ]
+
+
+@case("ScatterAddFlat")
+def scatter_add_flat(draw):
+    # Gather's backward: values summed into zeros at flat positions (repeats add up).
+    shape = draw(array_shapes(**NONEMPTY))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    pos = rng.integers(0, int(np.prod(shape)), draw(st.integers(0, 6))).astype(np.int64)
+    return (lambda v: ScatterAddFlat.apply(v, pos=pos, shape=shape)), [
+        leaf(normal(draw, pos.shape))
+    ]
+
+
+@case("IndexAccumulate")
+def index_accumulate(draw):
+    # GetItem's backward: zeros with the values added at the index (repeats add up).
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    shape = (3, 4)
+    index = draw(st.sampled_from(["basic", "repeats", "int_first"]))
+    if index == "basic":
+        params, vshape = {"index": (slice(1, 3), 2), "first": None, "basic": True}, (2,)
+    elif index == "repeats":
+        idx = (rng.integers(0, 3, 5),)
+        params, vshape = {"index": idx, "first": None, "basic": False}, (5, 4)
+    else:  # x[1, [0, 3, 0]]: integer first, then the list
+        params = {"index": (np.array([0, 3, 0]),), "first": (1,), "basic": False}
+        vshape = (3,)
+    return (lambda v: IndexAccumulate.apply(v, shape=shape, **params)), [leaf(normal(draw, vshape))]

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.ops.indexing import ScatterAddFlat
+from chainrule.ops.shape import IndexAccumulate
 from parity_support import F, case, fixed, inputs, mask, randn, register, torch
 
 IDX = fixed([[0, 2, 1, 2], [1, 1, 0, 0]], np.int64)  # repeats in every column
 ROWS = fixed([2, 0, 2], np.int64)
+FLAT = np.array([4, 0, 4, 5, 1], dtype=np.int64)
+ROW_INDEX = np.array([2, 0, 2], dtype=np.int64)
 
 
 def _t(a):
@@ -161,6 +165,28 @@ CASES += [
         "GetItem",
         inputs(x=randn(3, 4, 5), m=mask(5)),
         lambda t: t.x[-1, None, :, t.m],
+    ),
+]
+CASES += [
+    case(
+        "scatter-add-flat-repeats",
+        "ScatterAddFlat",
+        inputs(v=randn(5)),
+        lambda t: ScatterAddFlat.apply(t.v, pos=FLAT, shape=(2, 3)),
+        lambda t: (
+            torch.zeros(6, dtype=t.v.dtype).index_add(0, torch.from_numpy(FLAT), t.v).reshape(2, 3)
+        ),
+    ),
+    case(
+        "index-accumulate-repeats",
+        "IndexAccumulate",
+        inputs(v=randn(3, 4)),
+        lambda t: IndexAccumulate.apply(
+            t.v, shape=(3, 4), index=(ROW_INDEX,), first=None, basic=False
+        ),
+        lambda t: torch.zeros(3, 4, dtype=t.v.dtype).index_put(
+            (torch.from_numpy(ROW_INDEX),), t.v, accumulate=True
+        ),
     ),
 ]
 

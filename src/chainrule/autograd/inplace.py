@@ -58,15 +58,21 @@ def update(
             "would not see the change. Assign through the base tensor (x[i] = v) or clone() "
             "the view first."
         )
+    previous = t._ctx
     ghost = Tensor._wrap(t._data)
-    ghost._requires_grad, ghost._ctx, ghost._version = t._requires_grad, t._ctx, t._version
+    ghost._requires_grad, ghost._ctx, ghost._version = t._requires_grad, previous, t._version
     result = compute(ghost)
     # compute may hand back the ghost itself (e.g. clamp_() with no bounds): no new node then.
     node = None if result is ghost else result._ctx
     if node is not None:
-        _keep_copies(node, t._data)  # what the node saved must survive the write below
+        _keep_old_values(node, ghost, t._data)  # what the node saved must survive the write
     store(t, result._data if value is None else value)
-    ghost._version = t._version  # the ghost's values are gone (for the error's numbers)
+    if ghost._data is t._data:
+        ghost._version = t._version  # the ghost's values are gone (for the error's numbers)
+    elif previous is not None and _kept(previous, t._data):
+        # The ghost holds a copy, but the node that made it saved the array just written:
+        # its backward must still fail (check_output).
+        previous.__dict__["_output_written"] = t._version
     if node is not None:
         node.__dict__["_output_version"] = t._version
         t._ctx, t._requires_grad = node, True
@@ -116,12 +122,30 @@ def bump(t: Tensor) -> None:
         fn.versions = UNMATCHABLE
 
 
-def _keep_copies(node: Any, array: np.ndarray) -> None:
-    """Replace the arrays ``node`` saved that share memory with ``array`` by copies."""
+def _keep_old_values(node: Any, ghost: Tensor, array: np.ndarray) -> None:
+    """Keep what ``node`` saved from being overwritten when ``array`` (the ghost's) is written.
+
+    If the node saved any floating-point array, the ghost gets a copy of the old values as its
+    own array, and the node's saved references to ``array`` itself point to that copy: a
+    backward that records itself (``create_graph``) then finds the old values under the ghost,
+    either by identity or by running ``forward`` on it again. Other saved arrays that share
+    ``array``'s memory (views) are copied.
+    """
     saved = node.__dict__
+    if not any(_is_float_array(v) for v in saved.values()):
+        return
+    old = ghost._data = array.copy()
     for key, value in list(saved.items()):
-        if isinstance(value, np.ndarray) and np.may_share_memory(value, array):
+        if value is array:
+            saved[key] = old
+        elif isinstance(value, np.ndarray) and np.may_share_memory(value, array):
             saved[key] = value.copy()
+
+
+def _is_float_array(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(_is_float_array(v) for v in value)
+    return isinstance(value, np.ndarray) and value.dtype.kind in "fc"
 
 
 # ----- the backward pass's checks (rare path: only where a version moved) -----------------------
@@ -158,8 +182,10 @@ def check_input(fn: Any, inp: Tensor, recorded: int) -> None:
 def check_output(fn: Any, t: Tensor) -> None:
     """Raise if ``fn`` kept memory of its output ``t``, which was written after ``fn`` made it."""
     expected = fn.__dict__.get("_output_version", 0)
-    if _kept(fn, t._data):
-        raise RuntimeError(_message(t, f"which is output 0 of {fn.name()}", expected))
+    written = fn.__dict__.get("_output_written")  # see update(): t is a ghost with a copy
+    if written is not None or _kept(fn, t._data):
+        version = t._version if written is None else written
+        raise RuntimeError(_message(t, f"which is output 0 of {fn.name()}", expected, version))
 
 
 def _kept(fn: Any, array: np.ndarray) -> bool:
@@ -173,10 +199,11 @@ def _kept(fn: Any, array: np.ndarray) -> bool:
     return False
 
 
-def _message(t: Tensor, role: str, expected: int) -> str:
+def _message(t: Tensor, role: str, expected: int, version: int | None = None) -> str:
+    version = t._version if version is None else version
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{t._data.dtype} tensor of shape {list(t._data.shape)}], {role}, is at "
-        f"version {t._version}; expected version {expected} instead. Hint: clone() the tensor "
+        f"version {version}; expected version {expected} instead. Hint: clone() the tensor "
         "before changing it in place, or change it after backward()."
     )

@@ -17,6 +17,8 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import one_dim, refuse_out
 from chainrule.ops.arithmetic import as_tensor, cast
+from chainrule.ops.op_call import call
+from chainrule.ops.shape import Pad
 
 #: scatter_reduce's reductions and the value an untouched accumulator starts from.
 _IDENTITY = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "amax": -np.inf, "amin": np.inf}
@@ -64,16 +66,28 @@ def _region(src_shape: tuple[int, ...], index_shape: tuple[int, ...], op: str) -
 
 
 class Gather(Function):
-    """d gather(x, i)/dx: the gradient summed into the gathered positions (np.bincount)."""
+    """d gather(x, i)/dx: the gradient summed into the gathered positions (ScatterAddFlat)."""
 
     def forward(self, x, pos):
         self.shape, self.pos = x.shape, pos
         return x.reshape(-1)[pos]
 
     def backward(self, grad):
-        size = int(np.prod(self.shape))
-        flat = np.bincount(self.pos.reshape(-1), grad.reshape(-1), minlength=size)
-        return (flat.astype(grad.dtype, copy=False).reshape(self.shape),)
+        return (call(ScatterAddFlat, grad, pos=self.pos, shape=self.shape),)
+
+
+class ScatterAddFlat(Function):
+    """d sum_at(v)/dv = the gradient read at the positions (Gather): zeros of ``shape`` with each
+    ``v[k]`` added at flat position ``pos[k]`` (np.bincount; repeats add up)."""
+
+    def forward(self, v, pos, shape):
+        self.pos = pos
+        size = int(np.prod(shape))
+        flat = np.bincount(pos.reshape(-1), v.reshape(-1), minlength=size)
+        return flat.astype(v.dtype, copy=False).reshape(shape)
+
+    def backward(self, grad):
+        return (call(Gather, grad, pos=self.pos),)
 
 
 class Scatter(Function):
@@ -88,12 +102,20 @@ class Scatter(Function):
     def backward(self, grad):
         gx = gs = None
         if self.needs_input_grad[0]:
-            gx = grad.copy()
-            gx.reshape(-1)[self.pos.reshape(-1)] = 0
+            kept = np.ones(grad.shape, dtype=bool)
+            kept.reshape(-1)[self.pos.reshape(-1)] = False
+            gx = np.where(kept, grad, 0)
         if self.needs_input_grad[1]:
-            gs = np.zeros(self.src_shape, dtype=grad.dtype)
-            gs[self.region] = grad.reshape(-1)[self.pos]
+            gs = place(call(Gather, grad, pos=self.pos), self.src_shape)
         return gx, gs
+
+
+def place(values: Any, shape: tuple[int, ...]) -> Any:
+    """``values`` as the leading block of zeros of ``shape`` (src's region), padded if smaller."""
+    if tuple(values.shape) == tuple(shape):
+        return values
+    widths = tuple((0, m - n) for n, m in zip(values.shape, shape))
+    return call(Pad, values, widths=widths, value=0.0)
 
 
 class ScatterReduce(Function):
@@ -101,18 +123,19 @@ class ScatterReduce(Function):
     amax/amin 1/ties at the winners, 0 elsewhere."""
 
     def forward(self, x, src, pos, region, reduce, include_self):
-        self.pos, self.region, self.src_shape = pos, region, src.shape
+        self.pos, self.region = pos, region
         self.reduce, self.include_self = reduce, include_self
-        self.x, self.vals = x, src[region].reshape(-1)
+        self.x, self.src = x, src  # inputs and output only: a create_graph twin swaps them in
+        vals = src[region].reshape(-1)
         flat = pos.reshape(-1)
         out = x.copy().reshape(-1)
         if not include_self:
             out[flat] = _identity(reduce, out.dtype)
         if reduce in ("sum", "mean"):
-            np.add.at(out, flat, self.vals)
+            np.add.at(out, flat, vals)
         else:
             ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
-            ufunc.at(out, flat, self.vals)
+            ufunc.at(out, flat, vals)
         if reduce == "mean":
             self.count = np.bincount(flat, minlength=out.size) + (1 if include_self else 0)
             divide = np.divide if out.dtype.kind == "f" else np.floor_divide
@@ -123,28 +146,57 @@ class ScatterReduce(Function):
 
     def backward(self, grad):
         g, flat = grad.reshape(-1), self.pos.reshape(-1)
-        touched = np.zeros(g.size, dtype=bool)
+        touched = np.zeros(g.shape[0], dtype=bool)
         touched[flat] = True
         g_self, g_src = self._local(flat)
         gx = np.where(touched, g_self * g if self.include_self else 0, g)
-        gs = np.zeros(self.src_shape, dtype=grad.dtype)
-        gs[self.region] = (g_src * g[flat]).reshape(self.pos.shape)
-        return gx.reshape(grad.shape).astype(grad.dtype, copy=False), gs
+        gs = place((g_src * g[flat]).reshape(self.pos.shape), self.src.shape)
+        return gx.reshape(grad.shape), gs
 
-    def _local(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _local(self, flat: np.ndarray) -> tuple[Any, Any]:
         """∂out/∂self per output position and ∂out/∂src per src entry."""
-        x, vals, out = self.x.reshape(-1), self.vals, self.out.reshape(-1)
+        x, out = self.x.reshape(-1), self.out.reshape(-1)
+        vals = self.src[self.region].reshape(-1)
         if self.reduce == "sum":
             return np.ones_like(out), np.ones_like(vals)
         if self.reduce == "mean":
             return 1.0 / self.count, 1.0 / self.count[flat]
         if self.reduce == "prod":
-            return _others_product(x, vals, flat, self.include_self)
+            return self._others_product(x, vals, flat)
+        # Winners and ties are piecewise constant: masks, computed on the values.
+        x, vals, out = _values(x), _values(vals), _values(out)
         ties = np.bincount(flat, vals == out[flat], minlength=out.size)
         if self.include_self:
             ties = ties + (x == out)
         ties = np.maximum(ties, 1)
         return (x == out) / ties, (vals == out[flat]) / ties[flat]
+
+    def _others_product(self, x, vals, flat):
+        """For prod: the product of every other factor at each position, zeros handled exactly
+        (to first order): the product of the nonzero factors over the own factor if that is
+        nonzero, 0 where another factor is 0."""
+        xv, vv = _values(x), _values(vals)
+        own_x = np.where(xv == 0, 1.0, x)
+        own_src = np.where(_values(self.src) == 0, 1.0, self.src)
+        nonzero = call(
+            ScatterReduce,
+            own_x.reshape(self.x.shape),
+            own_src,
+            pos=self.pos,
+            region=self.region,
+            reduce="prod",
+            include_self=self.include_self,
+        ).reshape(-1)
+        factors = own_src[self.region].reshape(-1)
+        zeros = np.bincount(flat, vv == 0, minlength=xv.size) + (self.include_self & (xv == 0))
+        g_self = np.where(zeros - (xv == 0) > 0, 0.0, nonzero / own_x)
+        g_src = np.where(zeros[flat] - (vv == 0) > 0, 0.0, nonzero[flat] / factors)
+        return g_self, g_src
+
+
+def _values(v: Any) -> np.ndarray:
+    """The array of ``v`` (a tensor's values, as constants of the derivative)."""
+    return v._data if isinstance(v, Tensor) else v
 
 
 def _identity(reduce: str, dtype: np.dtype) -> Any:
@@ -153,18 +205,6 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
         info = np.iinfo(dtype)
         return info.min if value < 0 else info.max
     return value
-
-
-def _others_product(x, vals, flat, include_self):
-    """For prod: the product of every other factor at each position, zeros handled exactly."""
-    factors = np.where(vals == 0, 1.0, vals)
-    nonzero = np.ones_like(x) if not include_self else np.where(x == 0, 1.0, x)
-    np.multiply.at(nonzero, flat, factors)
-    zeros = np.bincount(flat, vals == 0, minlength=x.size) + (include_self & (x == 0))
-    own_x = np.where(x == 0, 1.0, x)
-    g_self = np.where(zeros - (x == 0) > 0, 0.0, nonzero / own_x)
-    g_src = np.where(zeros[flat] - (vals == 0) > 0, 0.0, nonzero[flat] / factors)
-    return g_self, g_src
 
 
 def gather(

@@ -38,8 +38,9 @@ class IndexPut(Function):
         ga, gv = self.needs_input_grad
         grad_a = grad_v = None
         if ga:
-            grad_a = grad.copy()
-            grad_a[self.index] = 0
+            kept = np.ones(grad.shape, dtype=bool)
+            kept[self.index] = False
+            grad_a = np.where(kept, grad, 0)
         if gv:
             grad_v = grad[self.index]
             # NumPy lets a value with extra leading size-1 axes fill a region; give them back.

@@ -48,7 +48,8 @@ class IndexAdd(Function):
     def backward(self, grad):
         gs = None
         if self.needs_input_grad[1]:
-            gs = self.alpha * np.take(grad, self.index, axis=self.dim)
+            # np.take(grad, index, axis=dim), written as indexing (a recorded op on tensors)
+            gs = self.alpha * grad[(slice(None),) * self.dim + (self.index,)]
         return grad, gs
 
 

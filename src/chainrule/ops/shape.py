@@ -16,6 +16,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import dim_alias, normalize_axes, refuse_out
 from chainrule.ops.arithmetic import as_tensor, cast
+from chainrule.ops.op_call import call
 
 
 class Reshape(Function):
@@ -37,7 +38,9 @@ class Permute(Function):
         return x.transpose(axes)
 
     def backward(self, grad):
-        return (grad.transpose(self.inverse),)
+        if isinstance(grad, np.ndarray):  # the first-order pass: the method, without dispatch
+            return (grad.transpose(self.inverse),)
+        return (np.transpose(grad, self.inverse),)  # a tensor's .transpose swaps two dims
 
 
 class Expand(Function):
@@ -57,18 +60,48 @@ class GetItem(Function):
         self.shape, self.index = x.shape, index
         self.basic = _is_basic(index)
         if self.basic:
+            self.first = None
             return x[index]
         # PyTorch applies integers first (as selections), then the advanced indices.
         self.first, self.index = _integers_first(index)
-        return x[index] if self.first is None else x[self.first][self.index]
+        return select(x, self.first, self.index)
 
     def backward(self, grad):
-        out = np.zeros(self.shape, dtype=grad.dtype)
-        if self.basic:
-            out[self.index] = grad
-        else:  # out[first] is a view: the sums land in out
-            np.add.at(out if self.first is None else out[self.first], self.index, grad)
-        return (out,)
+        if isinstance(grad, np.ndarray):  # call(IndexAccumulate, ...) without the op's overhead
+            return (accumulate(grad, self.shape, self.index, self.first, self.basic),)
+        params = {"index": self.index, "first": self.first, "basic": self.basic}
+        return (call(IndexAccumulate, grad, shape=self.shape, **params),)
+
+
+class IndexAccumulate(Function):
+    """d acc(v)/dv = the gradient read at the index (GetItem): ``out = 0; out[index] += v``.
+
+    The adjoint of :class:`GetItem` (its backward), with GetItem's split ``x[first][index]``
+    of the index; repeated positions add up (``np.add.at``), a basic index is written.
+    """
+
+    def forward(self, v, shape, index, first, basic):
+        self.index, self.first = index, first
+        return accumulate(v, shape, index, first, basic)
+
+    def backward(self, grad):
+        return (select(grad, self.first, self.index),)
+
+
+def accumulate(v: np.ndarray, shape: tuple, index: Any, first: Any, basic: bool) -> np.ndarray:
+    """Zeros of ``shape`` with ``v`` added at ``x[first][index]`` (written, for a basic index)."""
+    out = np.zeros(shape, dtype=v.dtype)
+    if basic:
+        out[index] = v
+    else:  # out[first] is a view: the sums land in out
+        np.add.at(out if first is None else out[first], index, v)
+    return out
+
+
+def select(x: Any, first: Any, index: Any) -> Any:
+    """``x[first][index]`` (``x[index]`` when ``first`` is None): GetItem's forward, on arrays or
+    tensors."""
+    return x[index] if first is None else x[first][index]
 
 
 class Concatenate(Function):
@@ -226,8 +259,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     ndim = input._data.ndim
     if sorted(a % max(ndim, 1) for a in dims) != list(range(ndim)):
         raise ValueError(
-            f"Permute: {dims} is not a permutation of the {ndim} dimensions of shape "
-            f"{input.shape}"
+            f"Permute: {dims} is not a permutation of the {ndim} dimensions of shape {input.shape}"
         )
     return Permute.apply(input, axes=tuple(a % ndim for a in dims))
 
@@ -257,9 +289,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
         raise ValueError(f"Expand: cannot expand shape {have} to {shape}") from None
 
 
-def squeeze(
-    input: Tensor, dim: int | tuple[int, ...] | None = None, *, axis: Any = None
-) -> Tensor:
+def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None, *, axis: Any = None) -> Tensor:
     """Remove size-1 dimensions: all of them, or those of ``dim`` that have size 1 (others are
     left alone, as in PyTorch). ``axis`` is NumPy's name for ``dim``."""
     if axis is not None:
