@@ -204,11 +204,22 @@ def test_no_private_name_is_imported_across_modules():
     assert not private, "\n".join(private)
 
 
+#: Library modules allowed ``import chainrule``: the GPT's source also runs under PyTorch with
+#: its import lines switched, so it names the package as PyTorch code names torch.
+WHOLE_PACKAGE_ALLOWED = {"chainrule.models.gpt"}
+
+
 def test_library_code_never_imports_the_whole_package_or_the_command_line():
     bad = [
         f"{src}:{line} imports {dst}"
         for src, dst, attr, line in imports()
-        if src in LIBRARY and (dst == "chainrule" and attr is None or top(dst) == "cli")
+        if src in LIBRARY
+        and (
+            dst == "chainrule"
+            and attr is None
+            and src not in WHOLE_PACKAGE_ALLOWED
+            or top(dst) == "cli"
+        )
     ]
     assert not bad, "\n".join(bad)
 
