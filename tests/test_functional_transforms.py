@@ -140,7 +140,6 @@ def test_func_transforms_match_torch_func():
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
 
 
-@pytest.mark.xfail(reason="the losses' second derivatives are pending")  # see PENDING
 @pytest.mark.parametrize("loss_name", ["mse_loss", "cross_entropy"])
 def test_hessian_vector_product_of_an_mlp_loss_matches_pytorch(loss_name):
     torch = pytest.importorskip("torch")

@@ -5,6 +5,7 @@ the command line (``chainrule train --model gpt``) and the examples use them.
 """
 
 from chainrule.models.char_lstm import CharLSTM
+from chainrule.models.gpt import GPT
 from chainrule.models.names_mlp import NamesMLP
 
-__all__ = ["CharLSTM", "NamesMLP"]
+__all__ = ["GPT", "CharLSTM", "NamesMLP"]
