@@ -24,13 +24,10 @@ CHECKED_ELSEWHERE: dict[str, str] = {}
 #: Cases whose ops' second derivatives are not in place yet: each is an expected failure
 #: (remove a case once its ops pass).
 PENDING = {
-    "class_index_losses",
     "convolution",
     "group_and_instance_norm",
     "layer_norm_trailing_axes",
     "pooling",
-    "probability_targets",
-    "smoothed_class_index_cross_entropy",
     "transposed_convolution",
 }
 
