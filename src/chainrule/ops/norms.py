@@ -33,7 +33,7 @@ class VectorNorm(Function):
         if ord == math.inf or ord == -math.inf:
             out = (np.max if ord > 0 else np.min)(a, axis=axes, keepdims=True)
         elif ord == 0:
-            out = np.count_nonzero(x, axis=axes, keepdims=True).astype(x.dtype)
+            out = np.sum(x != 0, axis=axes, keepdims=True).astype(x.dtype)  # count_nonzero
         elif ord == 1:
             out = a.sum(axis=axes, keepdims=True)
         elif ord == 2:
