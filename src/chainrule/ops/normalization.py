@@ -32,14 +32,16 @@ class LayerNorm(Function):
 
     def forward(self, x, *affine, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
-        xhat = x - x.mean(axis=axes, keepdims=True)
+        xhat = x - np.mean(x, axis=axes, keepdims=True)
         # Centred first, then squared: the two-pass variance does not cancel catastrophically.
         variance = np.mean(np.square(xhat), axis=axes, keepdims=True)
         self.r = 1.0 / np.sqrt(variance + x.dtype.type(eps))
-        xhat *= self.r
+        xhat = xhat * self.r  # not in place: on a twin's tensors the square read xhat
         self.xhat, self.axes, self.affine = xhat, axes, affine
         if not affine:
-            return xhat.copy()  # xhat is saved for backward; the caller may write the output
+            # A copy (np.positive: on a twin's tensors, the value itself): xhat is saved for
+            # backward, and the caller may write the output in place.
+            return np.positive(xhat)
         y = xhat * affine[0]
         if len(affine) == 2:
             y += affine[1]
@@ -48,16 +50,16 @@ class LayerNorm(Function):
     def backward(self, grad):
         xhat, axes, affine = self.xhat, self.axes, self.affine
         g = grad * affine[0] if affine else grad
-        dx = g - g.mean(axis=axes, keepdims=True)
+        dx = g - np.mean(g, axis=axes, keepdims=True)
         dx -= xhat * np.mean(g * xhat, axis=axes, keepdims=True)
         dx *= self.r
         if not affine:
             return (dx,)
         # The parameters' gradients sum over every leading (batch) axis.
         lead = tuple(range(grad.ndim - len(axes)))
-        grads = [dx, (grad * xhat).sum(axis=lead) if self.needs_input_grad[1] else None]
+        grads = [dx, np.sum(grad * xhat, axis=lead) if self.needs_input_grad[1] else None]
         if len(affine) == 2:
-            grads.append(grad.sum(axis=lead) if self.needs_input_grad[2] else None)
+            grads.append(np.sum(grad, axis=lead) if self.needs_input_grad[2] else None)
         return tuple(grads)
 
 
