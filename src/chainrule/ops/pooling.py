@@ -6,6 +6,11 @@ their adjoint) comes from :mod:`chainrule.ops.windows`. ``ceil_mode`` adds a par
 the end when it still starts inside the input or its left padding (PyTorch's rule); the
 extra cells it reads count as −∞ for max and are left out of the mean.
 
+The backward passes are ops of their own (:class:`MaxPool2dAdjoint`, :class:`AvgPool2dAdjoint`),
+run through :func:`~chainrule.ops.op_call.call`: plain NumPy on arrays, recorded on tensors
+(``create_graph=True``), where their own backward is a gather at the window maxima and a window
+sum, so second (and higher) derivatives follow.
+
 Adaptive pooling uses PyTorch's windows: output cell ``i`` of ``out`` along an axis of length
 ``L`` covers ``[⌊i·L/out⌋, ⌈(i+1)·L/out⌉)``. Adaptive average pooling is two constant
 averaging matrices (one per axis) and adaptive max pooling a gather at the argmax, so both are
@@ -22,7 +27,9 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float
 from chainrule.ops.arithmetic import as_tensor
-from chainrule.ops.shape import squeeze, unsqueeze
+from chainrule.ops.indexing import Gather
+from chainrule.ops.op_call import call
+from chainrule.ops.shape import Pad, squeeze, unsqueeze
 from chainrule.ops.windows import (
     check_input,
     crop,
@@ -89,21 +96,68 @@ class MaxPool2d(Function):
         return best
 
     def backward(self, grad):
-        gp = np.zeros(self.xp_shape, dtype=grad.dtype)
-        kw = self.kernel[1]
-        spans = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel)]
-        disjoint = all(s >= span for s, span in zip(self.stride, spans))
-        for i, j, where in offset_slices(self.kernel, self.out_hw, self.stride, self.dilation):
-            routed = grad * (self.index == i * kw + j)  # float × bool keeps grad's dtype
+        adjoint = call(
+            MaxPool2dAdjoint, grad, index=self.index, kernel=self.kernel, stride=self.stride,
+            spans=self.spans, dilation=self.dilation, xp_shape=self.xp_shape,
+        )  # fmt: skip
+        return (adjoint,)
+
+
+class MaxPool2dAdjoint(Function):
+    """y = Σ_windows g·e(argmax): d y/d g_w = 1 at window w's maximum (a Gather, see backward).
+
+    Max pooling's input gradient: ``g`` ``(N, C, OH, OW)`` routed to each window's maximum
+    (``index``, row-major within the window) in zeros of the padded ``xp_shape``, cropped to
+    ``(N, C, H, W)``. Linear in ``g``; the indices are constants of the derivative.
+    """
+
+    def forward(self, g, *, index, kernel, stride, spans, dilation, xp_shape):
+        self.index, self.kernel, self.stride = index, kernel, stride
+        self.spans, self.dilation, self.xp_shape = spans, dilation, xp_shape
+        gp = np.zeros(xp_shape, dtype=g.dtype)
+        kw = kernel[1]
+        reach = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+        disjoint = all(s >= r for s, r in zip(stride, reach))
+        for i, j, where in offset_slices(kernel, g.shape[2:], stride, dilation):
+            routed = g * (index == i * kw + j)  # float × bool keeps g's dtype
             if disjoint:  # each input element is in one window: write instead of read-add-write
                 gp[where] = routed
             else:
                 gp[where] += routed
-        return (crop(gp, self.spans),)
+        return crop(gp, spans)
+
+    def backward(self, grad):
+        (top, bottom), (left, right) = self.spans
+        if top or bottom or left or right:
+            widths = ((0, 0), (0, 0), (top, bottom), (left, right))
+            grad = call(Pad, grad, widths=widths, value=0.0)
+        pos = window_positions(self.index, self.kernel, self.stride, self.dilation, self.xp_shape)
+        return (call(Gather, grad, pos=pos),)
+
+
+def window_positions(index, kernel, stride, dilation, xp_shape) -> np.ndarray:
+    """Flat positions in an array of the padded ``xp_shape`` ``(N, C, Hp, Wp)`` of each window's
+    cell ``index`` (row-major within the window): int64 ``(N, C, OH, OW)``."""
+    n, c, hp, wp = xp_shape
+    oh, ow = index.shape[2:]
+    i, j = np.divmod(index.astype(np.int64), kernel[1])
+    rows = np.arange(oh)[:, None] * stride[0] + i * dilation[0]
+    cols = np.arange(ow)[None, :] * stride[1] + j * dilation[1]
+    planes = np.arange(n * c).reshape(n, c, 1, 1)
+    return (planes * hp + rows) * wp + cols
+
+
+def _divisor(divisor: Any, dtype: Any) -> Any:
+    """The divisor (an int, or int counts per output cell) in the floating ``dtype``."""
+    return divisor if isinstance(divisor, int) else divisor.astype(dtype)
 
 
 class AvgPool2d(Function):
-    """y = (1/dᵧₓ) Σ_window x:  dy/dxⱼ = 1/dᵧₓ for every xⱼ in the window (dᵧₓ: the divisor)."""
+    """y = (1/dᵧₓ) Σ_window x:  dy/dxⱼ = 1/dᵧₓ for every xⱼ in the window (dᵧₓ: the divisor).
+
+    ``divisor``: None (the window's cell count), an int, or int counts ``(OH, OW)`` (integers,
+    so that a ``create_graph`` twin holds them as constants).
+    """
 
     def forward(self, x, kernel, stride, padding, divisor=None):
         spans = spans_of(padding)
@@ -112,18 +166,39 @@ class AvgPool2d(Function):
         out = np.zeros((*x.shape[:2], *out_hw), dtype=x.dtype)
         for _, _, where in offset_slices(kernel, out_hw, stride, (1, 1)):
             out += xp[where]
-        self.divisor = kernel[0] * kernel[1] if divisor is None else divisor.astype(x.dtype)
-        out /= self.divisor
-        self.xp_shape, self.kernel, self.out_hw = xp.shape, kernel, out_hw
-        self.stride, self.spans = stride, spans
+        self.divisor = kernel[0] * kernel[1] if divisor is None else divisor
+        out /= _divisor(self.divisor, x.dtype)
+        self.xp_shape, self.kernel, self.stride, self.spans = xp.shape, kernel, stride, spans
         return out
 
     def backward(self, grad):
-        g = grad / self.divisor
-        gp = np.zeros(self.xp_shape, dtype=grad.dtype)
-        for _, _, where in offset_slices(self.kernel, self.out_hw, self.stride, (1, 1)):
+        g = grad / _divisor(self.divisor, grad.dtype)
+        adjoint = call(
+            AvgPool2dAdjoint, g, kernel=self.kernel, stride=self.stride, spans=self.spans,
+            xp_shape=self.xp_shape,
+        )  # fmt: skip
+        return (adjoint,)
+
+
+class AvgPool2dAdjoint(Function):
+    """y = Σ over the windows holding each cell of g: d y/d g = the window sums (AvgPool2d, ÷1).
+
+    The adjoint of a window sum: ``g`` ``(N, C, OH, OW)`` added into every cell of its window in
+    zeros of the padded ``xp_shape``, cropped to ``(N, C, H, W)``.
+    """
+
+    def forward(self, g, *, kernel, stride, spans, xp_shape):
+        self.kernel, self.stride, self.spans = kernel, stride, spans
+        gp = np.zeros(xp_shape, dtype=g.dtype)
+        for _, _, where in offset_slices(kernel, g.shape[2:], stride, (1, 1)):
             gp[where] += g
-        return (crop(gp, self.spans),)
+        return crop(gp, spans)
+
+    def backward(self, grad):
+        sums = call(
+            AvgPool2d, grad, kernel=self.kernel, stride=self.stride, padding=self.spans, divisor=1
+        )
+        return (sums,)
 
 
 class GlobalAvgPool2d(Function):
@@ -134,9 +209,8 @@ class GlobalAvgPool2d(Function):
         return x.mean(axis=(2, 3), keepdims=True)
 
     def backward(self, grad):
-        out = np.empty(self.shape, dtype=grad.dtype)
-        out[...] = grad / (self.shape[2] * self.shape[3])
-        return (out,)
+        # A read-only broadcast view (as Mean's); on tensors, an Expand.
+        return (np.broadcast_to(grad / (self.shape[2] * self.shape[3]), self.shape),)
 
 
 # ----- argument checking --------------------------------------------------------------------
@@ -281,11 +355,11 @@ def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, include_pad, d
             start, end = np.maximum(start, 0), np.minimum(end, size)
         counts.append(end - start)
     if divisor is not None:
-        div = np.full((1, 1), float(divisor))
+        div = int(divisor)
     elif include_pad and not ceil_mode:
         div = None  # every window is whole: one scalar divisor, as the plain form
     else:
-        div = np.outer(counts[0], counts[1]).astype(np.float64)
+        div = np.outer(counts[0], counts[1]).astype(np.int64)
     out = AvgPool2d.apply(x, kernel=kernel, stride=st, padding=spans, divisor=div)
     return squeeze(out, 2) if dims == 1 else out
 
