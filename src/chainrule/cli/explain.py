@@ -2,6 +2,8 @@
 
 The network for ``--data NAME`` is built as ``chainrule train`` builds it (the same registry and
 the same seed give the same initial weights); :func:`chainrule.learn.explain` does the rest.
+``--model rnn`` prints backpropagation through time instead
+(:func:`chainrule.learn.bptt.explain_bptt`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from chainrule import nn
 from chainrule.cli.errors import UsageError
 from chainrule.cli.options import parse_hidden
 from chainrule.cli.registry import (
+    DEFAULT_MODEL,
     DEFAULTS,
     EXPLAIN_ACTIVATIONS,
     EXPLAIN_DATASETS,
@@ -29,8 +32,18 @@ from chainrule.cli.registry import (
     loss_mismatch,
 )
 from chainrule.cli.train import build_mlp, load_dataset
+from chainrule.learn.bptt import BPTT, explain_bptt
 from chainrule.learn.explanation import Explanation, explain
 from chainrule.random import manual_seed
+
+#: ``--model``: the MLP step (the default, the registry's model name) or backprop through time.
+RNN_MODEL = "rnn"
+EXPLAIN_MODELS = (DEFAULT_MODEL, RNN_MODEL)
+DEFAULT_BATCH_SIZE = 64
+MODEL_HELP = (
+    f"{DEFAULT_MODEL}: one training step of an MLP (default); {RNN_MODEL}: backpropagation "
+    "through time in a 2-3-1 tanh RNN over 3 steps, δ per timestep (takes only --seed)"
+)
 
 
 def build_problem(
@@ -90,6 +103,13 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        choices=EXPLAIN_MODELS,
+        metavar="NAME",
+        help=MODEL_HELP,
+    )
+    p.add_argument(
         "--data",
         default=EXPLAIN_DEFAULT_DATA,
         choices=EXPLAIN_DATASETS,
@@ -120,7 +140,7 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"learning rate η (default: {special}, else {EXPLAIN_DEFAULT_LR:g})",
     )
     p.add_argument("--step", type=int, default=1, help="explain the N-th step of training")
-    p.add_argument("--batch-size", type=int, default=64, help="samples per step")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="samples per step")
     p.add_argument("--graph", action="store_true", help="also walk the autograd graph node by node")
     p.add_argument(
         "--no-numeric",
@@ -153,10 +173,37 @@ def explain_from_args(args: argparse.Namespace) -> Explanation:
     )
 
 
+def _options_not_for_rnn(args: argparse.Namespace) -> list[str]:
+    """The MLP options given with ``--model rnn``, whose network and data are fixed."""
+    given = {
+        "--data": args.data != EXPLAIN_DEFAULT_DATA,
+        "--hidden": args.hidden is not None,
+        "--activation": args.activation is not None,
+        "--loss": args.loss is not None,
+        "--lr": args.lr is not None,
+        "--step": args.step != 1,
+        "--batch-size": args.batch_size != DEFAULT_BATCH_SIZE,
+        "--graph": args.graph,
+        "--no-numeric": args.no_numeric,
+    }
+    return [option for option, used in given.items() if used]
+
+
+def bptt_from_args(args: argparse.Namespace) -> BPTT:
+    """``--model rnn``: refuse the MLP's options, then explain backprop through time."""
+    unused = _options_not_for_rnn(args)
+    if unused:
+        raise ValueError(
+            f"--model {RNN_MODEL} explains a fixed 2-3-1 tanh RNN and takes only --seed; "
+            f"drop {', '.join(unused)}"
+        )
+    return explain_bptt(seed=args.seed)
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """Run ``chainrule explain`` with parsed arguments; returns the exit status."""
     try:
-        result = explain_from_args(args)
+        result = bptt_from_args(args) if args.model == RNN_MODEL else explain_from_args(args)
     except (UsageError, ValueError, ImportError) as err:
         print(f"chainrule explain: error: {err}", file=sys.stderr)
         return 2
