@@ -1,4 +1,5 @@
-"""Pictures of training: curves, decision boundaries, gradient flow, activations, weights.
+"""Pictures of training: curves, decision boundaries, gradient flow, activations, weights, and
+a transformer's attention (:func:`attention`).
 
 Needs matplotlib (``pip install "chainrule[plot]"``), imported only when a function here runs,
 so ``import chainrule`` never loads it. Figures are built with matplotlib's object API on the
@@ -194,6 +195,114 @@ def plot_first_layer_weights(model: Any, image_shape: tuple[int, int], max_units
         bound = np.abs(row).max() or 1.0  # symmetric colours: 0 is white
         ax.imshow(row.reshape(image_shape), cmap="seismic", vmin=-bound, vmax=bound)
     fig.suptitle("first-layer weights")
+    return fig
+
+
+#: How a token's invisible characters are drawn in tick labels, so that a space is not blank.
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def visible_token(token: str) -> str:
+    """``token`` with spaces, newlines and tabs as ␣ ↵ ⇥ and other control characters escaped
+    (``\\r`` → ``\\x0d``): what a tick label shows for it."""
+    out = []
+    for ch in str(token):
+        if ch in VISIBLE:
+            out.append(VISIBLE[ch])
+        elif not ch.isprintable():
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out) or "∅"  # an empty token still gets a label
+
+
+def _attention_layer(maps: Any, layer: int) -> np.ndarray:
+    """``maps[layer]`` as a float array (n_head, T, T), or a ValueError saying what is wrong."""
+    n_layer = len(maps)
+    if not 0 <= layer < n_layer:
+        raise ValueError(
+            f"layer {layer} is out of range: maps has {n_layer} layer(s), 0 … {n_layer - 1}"
+        )
+    weights = np.asarray(maps[layer], dtype=np.float64)
+    if weights.ndim != 3:
+        raise ValueError(
+            f"maps[{layer}] must have 3 axes (n_head, T, T), one array per layer as "
+            f"GPT.attention_maps returns; got shape {weights.shape}"
+        )
+    if weights.shape[1] != weights.shape[2]:
+        raise ValueError(
+            f"maps[{layer}] must be square in its last two axes (query T × key T); "
+            f"got shape {weights.shape}"
+        )
+    return weights
+
+
+def _attention_heads(heads: Any, n_head: int, layer: int) -> list[int]:
+    """The head indices to draw: all for None, else each checked against ``n_head``."""
+    if heads is None:
+        return list(range(n_head))
+    chosen = [heads] if np.ndim(heads) == 0 else list(heads)
+    if not chosen:
+        raise ValueError("heads is empty: pass None for every head, or some head indices")
+    for h in chosen:
+        if not isinstance(h, (int, np.integer)) or isinstance(h, bool):
+            raise TypeError(f"heads must be ints; got {h!r}")
+        if not 0 <= h < n_head:
+            raise ValueError(
+                f"head {h} is out of range: layer {layer} has {n_head} head(s), 0 … {n_head - 1}"
+            )
+    return [int(h) for h in chosen]
+
+
+def attention(maps: Any, tokens: Any, layer: int = 0, heads: Any = None) -> Any:
+    """One layer's attention weights as heatmaps, one per head.
+
+    Row t of a head's map is the softmax over the positions query t reads; a causal model
+    leaves the upper triangle at 0. Colours run from 0 to 1 in every panel, so heads compare.
+
+    Parameters
+    ----------
+    maps : sequence of ndarray of shape (n_head, T, T)
+        One array per layer, as :meth:`chainrule.models.gpt.GPT.attention_maps` returns;
+        ``maps[l][h, q, k]`` is how much query position q attends to key position k.
+    tokens : str or sequence of str, length T
+        The tokens of the sequence (a string: one token per character). Spaces, newlines and
+        tabs are drawn as ␣ ↵ ⇥ (:func:`visible_token`).
+    layer : int
+        Which layer, 0-based.
+    heads : int or sequence of int, optional
+        The heads to draw (0-based); all of them by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes per head drawn (grid of up to 4 columns): rows are queries, columns keys,
+        both ticked with the tokens.
+    """
+    weights = _attention_layer(maps, layer)
+    n_head, T, _ = weights.shape
+    labels = [visible_token(t) for t in tokens]
+    if len(labels) != T:
+        raise ValueError(
+            f"tokens has {len(labels)} entries but layer {layer}'s maps are {T} × {T}: "
+            f"pass one token per position (T = {T})"
+        )
+    chosen = _attention_heads(heads, n_head, layer)
+    cols = min(len(chosen), 4)
+    rows = -(-len(chosen) // cols)
+    side = max(2.5, 0.25 * T)  # room for T tick labels
+    fig = _figure(side * cols + 0.5, side * rows + 0.8)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(chosen) :]:
+        fig.delaxes(ax)  # the grid's spare cells: one Axes per head drawn, no empty frames
+    size = max(5.0, min(10.0, 160.0 / T))
+    turn = 90 if max(len(label) for label in labels) > 2 else 0  # long tokens would overlap
+    for ax, h in zip(axes, chosen):
+        ax.imshow(weights[h], cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_xticks(range(T), labels, fontsize=size, rotation=turn, parse_math=False)
+        ax.set_yticks(range(T), labels, fontsize=size, parse_math=False)
+        ax.set(title=f"head {h}", xlabel="key", ylabel="query")
+    fig.suptitle(f"attention, layer {layer} (0 dark … 1 bright; each row sums to 1)")
     return fig
 
 
