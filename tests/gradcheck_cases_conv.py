@@ -1,11 +1,13 @@
 """Gradcheck cases for the transposed convolutions (strides, paddings, output paddings,
-dilations and groups drawn at random)."""
+dilations and groups drawn at random) and for the window ops both kinds of convolution are
+built from (Im2col, Col2im: asymmetric paddings, and fewer windows than fit)."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 import chainrule.functional as F
+from chainrule.ops.windows import Col2im, Im2col, out_size
 from gradcheck_support import case, leaf, normal
 
 
@@ -28,4 +30,39 @@ def transposed_convolution(draw):
         leaf(x),
         leaf(w),
         leaf(normal(draw, (4,))),
+    ]
+
+
+def _window_geometry(draw):
+    """Kernel, stride, dilation, (before, after) padding per axis, the input size and a window
+    count per axis (at most the windows that fit: a transposed convolution may leave some out)."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    spans = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    size, out_hw = [], []
+    for a in range(2):
+        reach = dilation[a] * (kernel[a] - 1) + 1
+        size.append(max(1, reach - sum(spans[a])) + draw(st.integers(0, 3)))
+        fit = out_size(size[a], kernel[a], stride[a], *spans[a], dilation[a])
+        out_hw.append(fit - draw(st.integers(0, fit - 1)))
+    return kernel, stride, dilation, spans, tuple(size), tuple(out_hw)
+
+
+@case("Im2col")
+def im2col(draw):
+    kernel, stride, dilation, spans, size, out_hw = _window_geometry(draw)
+    params = {"kernel": kernel, "out_hw": out_hw, "stride": stride, "spans": spans}
+    return (lambda x: Im2col.apply(x, dilation=dilation, **params)), [
+        leaf(normal(draw, (2, 2, *size)))
+    ]
+
+
+@case("Col2im")
+def col2im(draw):
+    kernel, stride, dilation, spans, size, out_hw = _window_geometry(draw)
+    params = {"size": size, "stride": stride, "spans": spans, "dilation": dilation}
+    contiguous = draw(st.booleans())
+    return (lambda c: Col2im.apply(c, contiguous=contiguous, **params)), [
+        leaf(normal(draw, (2, 2, *kernel, *out_hw)))
     ]

@@ -2,11 +2,14 @@
 
 Layout is PyTorch's: inputs ``(N, C, H, W)`` (``(N, C, L)`` for 1-D), weights
 ``(out, in/groups, kh, kw)``. The forward pass views the padded input as its sliding windows
-(:func:`~chainrule.ops.windows.windows`, no copy), gathers them once into columns and takes one
-batched matrix product. The backward pass to the input is a transposed convolution: the
-columns' gradient added back by :func:`~chainrule.ops.windows.col2im`, kh·kw vectorized
-additions, never a loop over pixels. :mod:`chainrule.ops.conv_transpose` runs the same two
-halves the other way round.
+(:func:`~chainrule.ops.windows.windows`, no copy), gathers them once into columns
+(:class:`~chainrule.ops.windows.Im2col`) and takes one batched matrix product. The backward
+pass to the input is a transposed convolution: the columns' gradient added back by
+:class:`~chainrule.ops.windows.Col2im`, kh·kw vectorized additions, never a loop over pixels.
+:mod:`chainrule.ops.conv_transpose` runs the same two halves the other way round.
+
+Both passes are written with matrix products, reshapes and those two ops (each the other's
+backward), so with ``create_graph=True`` the same code records a differentiable gradient.
 
 Every function keeps the input's float dtype: float32 in, float32 out, gradients included.
 The pooling functions that used to live here are re-exported from :mod:`chainrule.ops.pooling`.
@@ -22,18 +25,17 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float
 from chainrule.ops.arithmetic import as_tensor, cast
+from chainrule.ops.op_call import call
 from chainrule.ops.pooling import avg_pool2d, max_pool2d
 from chainrule.ops.pooling_adaptive import adaptive_avg_pool2d
 from chainrule.ops.windows import (
+    Col2im,
+    Im2col,
     check_fits,
     check_input,
-    col2im,
-    crop,
     ntuple,
     out_size,
-    pad_array,
     spans_of,
-    windows,
 )
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"]
@@ -48,21 +50,23 @@ class Conv2d(Function):
         n = x.shape[0]
         o, cg, kh, kw = weight.shape
         spans = spans_of(padding)
-        xp = pad_array(x, spans)
         out_hw = tuple(
             out_size(x.shape[2 + a], (kh, kw)[a], stride[a], *spans[a], dilation[a]) for a in (0, 1)
         )
         k = cg * kh * kw
         # The one copy of the forward pass: windows gathered into columns (N, G, Cg·kh·kw, P).
-        cols = windows(xp, (kh, kw), out_hw, stride, dilation).reshape(n, groups, k, -1)
+        cols = call(
+            Im2col, x, kernel=(kh, kw), out_hw=out_hw, stride=stride, spans=spans,
+            dilation=dilation,
+        ).reshape(n, groups, k, -1)  # fmt: skip
         wmat = weight.reshape(groups, o // groups, k)
-        out = np.matmul(wmat, cols).reshape(n, o, *out_hw)
+        out = np.matmul(wmat, cols)  # (N, G, O/G, P)
         if bias is not None:
-            out += bias.reshape(o, 1, 1)
-        self.cols, self.wmat, self.xp_shape, self.x_shape = cols, wmat, xp.shape, x.shape
+            out += bias.reshape(groups, o // groups, 1)  # before the reshape: not a view
+        self.cols, self.wmat, self.x_shape = cols, wmat, tuple(x.shape)
         self.kernel, self.out_hw = (kh, kw), out_hw
         self.stride, self.spans, self.dilation = stride, spans, dilation
-        return out
+        return out.reshape(n, o, *out_hw)
 
     def backward(self, grad):
         need = self.needs_input_grad
@@ -70,13 +74,16 @@ class Conv2d(Function):
         g = grad.reshape(n, groups, -1, p)
         gx = gw = gb = None
         if need[0]:
-            dcols = np.matmul(self.wmat.transpose(0, 2, 1), g)
+            dcols = np.matmul(np.swapaxes(self.wmat, 1, 2), g)
             dcols = dcols.reshape(n, self.x_shape[1], *self.kernel, *self.out_hw)
-            gx = crop(col2im(dcols, self.xp_shape, self.stride, self.dilation), self.spans)
+            gx = call(
+                Col2im, dcols, size=self.x_shape[2:], stride=self.stride, spans=self.spans,
+                dilation=self.dilation,
+            )  # fmt: skip
         if need[1]:
             # Batched per-sample products then a sum over N: one big (O, N·P) @ (N·P, K) GEMM
             # is slower here, and much slower under OpenBLAS for these skinny shapes.
-            gw = np.matmul(g, self.cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            gw = np.matmul(g, np.swapaxes(self.cols, 2, 3)).sum(axis=0)
             gw = gw.reshape(-1, self.x_shape[1] // groups, *self.kernel)
         if len(need) > 2 and need[2]:
             gb = grad.sum(axis=(0, 2, 3))

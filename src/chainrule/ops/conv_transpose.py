@@ -2,9 +2,11 @@
 
 A transposed convolution is the gradient of a convolution with respect to its input, so the
 two halves of :mod:`chainrule.ops.conv` swap roles: the forward pass multiplies by the weight's
-transpose and adds the columns back into the output (:func:`~chainrule.ops.windows.col2im`),
-the backward pass to the input gathers the gradient's windows and multiplies by the weight (a
-plain convolution). Weight layout is PyTorch's ``(in, out/groups, kh, kw)``.
+transpose and adds the columns back into the output (:class:`~chainrule.ops.windows.Col2im`),
+the backward pass to the input gathers the gradient's windows
+(:class:`~chainrule.ops.windows.Im2col`) and multiplies by the weight (a plain convolution).
+Weight layout is PyTorch's ``(in, out/groups, kh, kw)``. Products, reshapes and the two window
+ops only: with ``create_graph=True`` the same code records a differentiable gradient.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from chainrule.autograd.function import Function
 from chainrule.ops._common import as_float
 from chainrule.ops.arithmetic import as_tensor
 from chainrule.ops.conv import common_dtype
-from chainrule.ops.windows import check_input, col2im, crop, ntuple, pad_array, windows
+from chainrule.ops.op_call import call
+from chainrule.ops.windows import Col2im, Im2col, check_input, ntuple
 
 Pair = tuple[int, int]
 
@@ -31,33 +34,35 @@ class ConvTranspose2d(Function):
         _, og, kh, kw = weight.shape
         wmat = weight.reshape(groups, cin // groups, og * kh * kw)
         xm = x.reshape(n, groups, cin // groups, h * w)
-        cols = np.matmul(wmat.transpose(0, 2, 1), xm).reshape(n, groups * og, kh, kw, h, w)
-        full = tuple(
+        cols = np.matmul(np.swapaxes(wmat, 1, 2), xm).reshape(n, groups * og, kh, kw, h, w)
+        size = tuple(
             (x.shape[2 + a] - 1) * stride[a] + dilation[a] * ((kh, kw)[a] - 1) + 1
-            + output_padding[a]
+            + output_padding[a] - 2 * padding[a]
             for a in (0, 1)
         )  # fmt: skip
         self.spans = tuple((p, p) for p in padding)
-        out = np.ascontiguousarray(
-            crop(col2im(cols, (n, groups * og, *full), stride, dilation), self.spans)
-        )
+        out = call(
+            Col2im, cols, size=size, stride=stride, spans=self.spans, dilation=dilation,
+            contiguous=True,
+        )  # fmt: skip
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
-        self.x, self.wmat, self.w_shape, self.in_hw = xm, wmat, weight.shape, (h, w)
+        self.x, self.wmat, self.w_shape, self.in_hw = xm, wmat, tuple(weight.shape), (h, w)
         self.stride, self.dilation = stride, dilation
         return out
 
     def backward(self, grad):
         need = self.needs_input_grad
         n, groups, cing, p = self.x.shape
-        gp = pad_array(grad, self.spans)
-        gcols = windows(gp, self.w_shape[2:], self.in_hw, self.stride, self.dilation)
-        gcols = gcols.reshape(n, groups, -1, p)
+        gcols = call(
+            Im2col, grad, kernel=self.w_shape[2:], out_hw=self.in_hw, stride=self.stride,
+            spans=self.spans, dilation=self.dilation,
+        ).reshape(n, groups, -1, p)  # fmt: skip
         gx = gw = gb = None
         if need[0]:
             gx = np.matmul(self.wmat, gcols).reshape(n, groups * cing, *self.in_hw)
         if need[1]:
-            gw = np.matmul(self.x, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.w_shape)
+            gw = np.matmul(self.x, np.swapaxes(gcols, 2, 3)).sum(axis=0).reshape(self.w_shape)
         if len(need) > 2 and need[2]:
             gb = grad.sum(axis=(0, 2, 3))
         return gx, gw, gb

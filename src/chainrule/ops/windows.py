@@ -4,6 +4,11 @@ Padding is given per spatial axis as ``(before, after)``: PyTorch's ``padding='s
 even kernel and pooling's ``ceil_mode`` both need more on one side than on the other.
 The forward passes view the padded input as its windows (``as_strided``, no copy); the backward
 passes undo that gathering by looping over the kernel offsets, one strided slice each.
+
+Convolutions gather and scatter their columns through two ops, :class:`Im2col` and
+:class:`Col2im`, each the other's adjoint (and backward). Called through
+:func:`~chainrule.ops.op_call.call`, they are the plain array code on a first-order pass and
+recorded ops on a ``create_graph`` pass, so a convolution's backward is differentiable again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.function import Function
+from chainrule.ops.op_call import call
 
 Pair = tuple[int, int]
 Spans = tuple[Pair, Pair]
@@ -78,6 +85,50 @@ def col2im(
     for i, j, where in offset_slices(kernel, out, stride, dilation):
         gp[where] += cols[:, :, i, j]
     return gp
+
+
+class Im2col(Function):
+    """cols = windows of pad(x):  dL/dx = Col2im(dL/dcols) (each window's gradient added back).
+
+    ``x`` ``(N, C, H, W)`` -> contiguous ``(N, C, kh, kw, OH, OW)`` with ``[n, c, i, j, y, x] =
+    xp[n, c, y·sh + i·dh, x·sw + j·dw]``, ``xp`` the input padded by ``spans``. ``out_hw`` may
+    leave windows out at the end (a transposed convolution's output padding).
+    """
+
+    def forward(self, x, *, kernel, out_hw, stride, spans, dilation):
+        self.size, self.stride, self.spans, self.dilation = x.shape[2:], stride, spans, dilation
+        xp = pad_array(x, spans)
+        return np.ascontiguousarray(windows(xp, kernel, out_hw, stride, dilation))
+
+    def backward(self, grad):
+        gx = call(
+            Col2im, grad, size=self.size, stride=self.stride, spans=self.spans,
+            dilation=self.dilation,
+        )  # fmt: skip
+        return (gx,)
+
+
+class Col2im(Function):
+    """x = crop(Σ_windows cols placed back):  dL/dcols = Im2col(dL/dx) (the gradient's windows).
+
+    ``cols`` ``(N, C, kh, kw, OH, OW)`` added into zeros ``(N, C, H, W)`` (``size`` = ``(H,
+    W)``) padded by ``spans``, then cropped: the adjoint of :class:`Im2col`. The result is a
+    view of the padded buffer unless ``contiguous``.
+    """
+
+    def forward(self, cols, *, size, stride, spans, dilation, contiguous=False):
+        self.kernel, self.out_hw = cols.shape[2:4], cols.shape[4:]
+        self.stride, self.spans, self.dilation = stride, spans, dilation
+        xp_shape = (*cols.shape[:2], *(size[a] + spans[a][0] + spans[a][1] for a in (0, 1)))
+        out = crop(col2im(cols, xp_shape, stride, dilation), spans)
+        return np.ascontiguousarray(out) if contiguous else out
+
+    def backward(self, grad):
+        gcols = call(
+            Im2col, grad, kernel=self.kernel, out_hw=self.out_hw, stride=self.stride,
+            spans=self.spans, dilation=self.dilation,
+        )  # fmt: skip
+        return (gcols,)
 
 
 # ----- argument checking --------------------------------------------------------------------
