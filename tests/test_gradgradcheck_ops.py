@@ -24,11 +24,6 @@ CHECKED_ELSEWHERE: dict[str, str] = {}
 #: Cases whose ops' second derivatives are not in place yet: each is an expected failure
 #: (remove a case once its ops pass).
 PENDING = {
-    "convolution",
-    "group_and_instance_norm",
-    "layer_norm_trailing_axes",
-    "pooling",
-    "transposed_convolution",
 }
 
 
