@@ -24,6 +24,14 @@ from chainrule.ops.shape import pad, reshape
 from chainrule.ops.special import rsqrt
 
 
+def _mean(a: Any, axes: tuple[int, ...]) -> Any:
+    """The mean over ``axes``, kept: the sum over the count, as ``np.mean`` computes it (the
+    same bits) without its Python layers. On tensors a recorded Sum and Div."""
+    if a.dtype == np.float16:
+        return np.mean(a, axis=axes, keepdims=True)  # accumulates in float32
+    return np.add.reduce(a, axis=axes, keepdims=True) / math.prod(a.shape[ax] for ax in axes)
+
+
 class LayerNorm(Function):
     """dL/dx = r(ĝ − mean ĝ − x̂·mean(ĝx̂)), ĝ = gw, x̂ = (x − μ)r, r = (σ² + ε)^−½.
 
@@ -32,9 +40,9 @@ class LayerNorm(Function):
 
     def forward(self, x, *affine, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
-        xhat = x - np.mean(x, axis=axes, keepdims=True)
+        xhat = x - _mean(x, axes)
         # Centred first, then squared: the two-pass variance does not cancel catastrophically.
-        variance = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        variance = _mean(np.square(xhat), axes)
         self.r = 1.0 / np.sqrt(variance + x.dtype.type(eps))
         xhat = xhat * self.r  # not in place: on a twin's tensors the square read xhat
         self.xhat, self.axes, self.affine = xhat, axes, affine
@@ -50,16 +58,17 @@ class LayerNorm(Function):
     def backward(self, grad):
         xhat, axes, affine = self.xhat, self.axes, self.affine
         g = grad * affine[0] if affine else grad
-        dx = g - np.mean(g, axis=axes, keepdims=True)
-        dx -= xhat * np.mean(g * xhat, axis=axes, keepdims=True)
+        dx = g - _mean(g, axes)
+        dx -= xhat * _mean(g * xhat, axes)
         dx *= self.r
         if not affine:
             return (dx,)
         # The parameters' gradients sum over every leading (batch) axis.
         lead = tuple(range(grad.ndim - len(axes)))
-        grads = [dx, np.sum(grad * xhat, axis=lead) if self.needs_input_grad[1] else None]
+        sums = np.add.reduce  # ndarray.sum's bits without its Python layer; on tensors, Sum
+        grads = [dx, sums(grad * xhat, axis=lead) if self.needs_input_grad[1] else None]
         if len(affine) == 2:
-            grads.append(np.sum(grad, axis=lead) if self.needs_input_grad[2] else None)
+            grads.append(sums(grad, axis=lead) if self.needs_input_grad[2] else None)
         return tuple(grads)
 
 
