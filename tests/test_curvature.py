@@ -48,3 +48,38 @@ def test_hessian_equals_pytorchs_for_the_same_weights():
     np.testing.assert_allclose(
         ours.hessian, h.reshape(8, 8).detach().numpy(), rtol=1e-9, atol=1e-15
     )
+
+
+def test_the_lesson_agrees_with_finite_differences_and_says_so():
+    c = explain_curvature(layer=1)
+    assert c.agree
+    assert "(agree)" in str(c)
+    c.numeric = c.numeric + 1e-3
+    assert not c.agree and "(DISAGREE)" in str(c)
+
+
+def test_cli_order_2_prints_the_hessian_of_the_chosen_layer(capsys):
+    from chainrule.cli import main
+
+    assert main(["explain", "--order", "2", "--layer", "1", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == str(explain_curvature(layer=1, seed=1)).strip()
+    assert main(["explain", "--order", "2"]) == 0
+    assert "W⁽2⁾ (shape (1, 4)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--order", "2", "--hidden", "8"], "takes only --layer and --seed; drop --hidden"),
+        (["--order", "2", "--model", "rnn"], "drop --model"),
+        (["--order", "2", "--layer", "3"], "layer must be between 1 and 2; got 3"),
+        (["--layer", "1"], "--layer chooses the Hessian's layer and needs --order 2"),
+        (["--model", "rnn", "--layer", "1"], "needs --order 2"),
+    ],
+)
+def test_cli_order_2_refuses_options_it_does_not_use(capsys, argv, message):
+    from chainrule.cli import main
+
+    assert main(["explain", *argv]) == 2
+    assert message in capsys.readouterr().err

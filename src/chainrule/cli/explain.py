@@ -3,7 +3,9 @@
 The network for ``--data NAME`` is built as ``chainrule train`` builds it (the same registry and
 the same seed give the same initial weights); :func:`chainrule.learn.explain` does the rest.
 ``--model rnn`` prints backpropagation through time instead
-(:func:`chainrule.learn.bptt.explain_bptt`).
+(:func:`chainrule.learn.bptt.explain_bptt`); ``--order 2`` the Hessian of the article's XOR loss
+with respect to one layer's weights, and its eigenvalues
+(:func:`chainrule.learn.curvature.explain_curvature`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from chainrule.cli.registry import (
 )
 from chainrule.cli.train import build_mlp, load_dataset
 from chainrule.learn.bptt import BPTT, explain_bptt
+from chainrule.learn.curvature import Curvature, explain_curvature
 from chainrule.learn.explanation import Explanation, explain
 from chainrule.random import manual_seed
 
@@ -43,6 +46,13 @@ DEFAULT_BATCH_SIZE = 64
 MODEL_HELP = (
     f"{DEFAULT_MODEL}: one training step of an MLP (default); {RNN_MODEL}: backpropagation "
     "through time in a 2-3-1 tanh RNN over 3 steps, δ per timestep (takes only --seed)"
+)
+
+
+ORDER_HELP = (
+    "1: the training step (default); 2: the Hessian of the article's XOR loss with respect to "
+    "the weights of --layer, checked against finite differences, with its eigenvalues (takes "
+    "only --layer and --seed)"
 )
 
 
@@ -102,13 +112,7 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
             "Defaults: the article's 2-4-1 sigmoid network on XOR with log loss."
         ),
     )
-    p.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        choices=EXPLAIN_MODELS,
-        metavar="NAME",
-        help=MODEL_HELP,
-    )
+    _add_lesson_options(p)
     p.add_argument(
         "--data",
         default=EXPLAIN_DEFAULT_DATA,
@@ -151,6 +155,24 @@ def add_explain_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _add_lesson_options(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--order`` and ``--layer``: which lesson is printed."""
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        choices=EXPLAIN_MODELS,
+        metavar="NAME",
+        help=MODEL_HELP,
+    )
+    p.add_argument("--order", type=int, default=1, choices=(1, 2), help=ORDER_HELP)
+    p.add_argument(
+        "--layer",
+        type=int,
+        default=None,
+        help="with --order 2: which Linear layer's weights (1 = W⁽¹⁾, 4×2; default 2 = W⁽²⁾)",
+    )
+
+
 def explain_from_args(args: argparse.Namespace) -> Explanation:
     """Validate the parsed options, build the problem and explain the step."""
     hidden = parse_hidden(args.hidden) if args.hidden is not None else None
@@ -173,9 +195,11 @@ def explain_from_args(args: argparse.Namespace) -> Explanation:
     )
 
 
-def _options_not_for_rnn(args: argparse.Namespace) -> list[str]:
-    """The MLP options given with ``--model rnn``, whose network and data are fixed."""
+def _fixed_network_options(args: argparse.Namespace) -> list[str]:
+    """The MLP options given with ``--model rnn`` or ``--order 2``, whose network and data are
+    fixed."""
     given = {
+        "--model": args.model != DEFAULT_MODEL,
         "--data": args.data != EXPLAIN_DEFAULT_DATA,
         "--hidden": args.hidden is not None,
         "--activation": args.activation is not None,
@@ -191,7 +215,10 @@ def _options_not_for_rnn(args: argparse.Namespace) -> list[str]:
 
 def bptt_from_args(args: argparse.Namespace) -> BPTT:
     """``--model rnn``: refuse the MLP's options, then explain backprop through time."""
-    unused = _options_not_for_rnn(args)
+    unused = [o for o in _fixed_network_options(args) if o != "--model"]
+    if args.order != 1 or args.layer is not None:
+        unused += ["--order"] if args.order != 1 else []
+        unused += ["--layer"] if args.layer is not None else []
     if unused:
         raise ValueError(
             f"--model {RNN_MODEL} explains a fixed 2-3-1 tanh RNN and takes only --seed; "
@@ -200,10 +227,29 @@ def bptt_from_args(args: argparse.Namespace) -> BPTT:
     return explain_bptt(seed=args.seed)
 
 
+def curvature_from_args(args: argparse.Namespace) -> Curvature:
+    """``--order 2``: refuse the step's options, then the Hessian of the article's XOR loss."""
+    unused = _fixed_network_options(args)
+    if unused:
+        raise ValueError(
+            "--order 2 explains the Hessian of the article's 2-4-1 XOR network and takes only "
+            f"--layer and --seed; drop {', '.join(unused)}"
+        )
+    return explain_curvature(layer=2 if args.layer is None else args.layer, seed=args.seed)
+
+
+def _explain_any(args: argparse.Namespace) -> Explanation | BPTT | Curvature:
+    if args.order == 2:
+        return curvature_from_args(args)
+    if args.layer is not None:
+        raise ValueError("--layer chooses the Hessian's layer and needs --order 2")
+    return bptt_from_args(args) if args.model == RNN_MODEL else explain_from_args(args)
+
+
 def run_explain(args: argparse.Namespace) -> int:
     """Run ``chainrule explain`` with parsed arguments; returns the exit status."""
     try:
-        result = bptt_from_args(args) if args.model == RNN_MODEL else explain_from_args(args)
+        result = _explain_any(args)
     except (UsageError, ValueError, ImportError) as err:
         print(f"chainrule explain: error: {err}", file=sys.stderr)
         return 2

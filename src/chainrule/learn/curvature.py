@@ -42,6 +42,8 @@ class Curvature:
         Of ``hessian`` (symmetric), in increasing order.
     loss : float
         The loss at the current weights.
+    tolerance : float
+        What :attr:`agree` allows between the two Hessians, relative to the largest entry.
     """
 
     layer: int
@@ -50,11 +52,19 @@ class Curvature:
     numeric: np.ndarray
     eigenvalues: np.ndarray
     loss: float
+    tolerance: float = 1e-6
 
     @property
     def worst_difference(self) -> float:
         """The largest |autograd − finite differences| over the Hessian's entries."""
-        return float(np.max(np.abs(self.hessian - self.numeric)))
+        return float(np.max(np.abs(self.hessian - self.numeric), initial=0.0))
+
+    @property
+    def agree(self) -> bool:
+        """True when autograd's Hessian and the finite differences agree to :attr:`tolerance`
+        (relative to the largest |entry|, at least 1)."""
+        scale = max(1.0, float(np.max(np.abs(self.hessian), initial=0.0)))
+        return self.worst_difference <= self.tolerance * scale
 
     def __str__(self) -> str:
         return format_curvature(self)
@@ -139,7 +149,7 @@ def format_curvature(c: Curvature) -> str:
         np.array2string(c.hessian, precision=5, suppress_small=True, max_line_width=100),
         "",
         f"checked against central differences of the gradient: worst difference "
-        f"{c.worst_difference:.2e}",
+        f"{c.worst_difference:.2e} ({'agree' if c.agree else 'DISAGREE'})",
         "",
         "eigenvalues of H (the curvature along its principal directions):",
         "  " + np.array2string(c.eigenvalues, precision=5, max_line_width=96),
