@@ -50,6 +50,10 @@ def max_windows(x: np.ndarray, kernel: Pair, stride: Pair, spans: Any, dilation:
     out_hw = tuple(
         out_size(x.shape[2 + a], kernel[a], stride[a], *spans[a], dilation[a]) for a in (0, 1)
     )
+    if tiles(kernel, stride, spans, dilation):
+        fast = max_tiles(x, kernel, out_hw)
+        if fast is not None:
+            return fast
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = pad_array(x, spans, low)
     # A running maximum over the kh·kw offset slices: no copy of the windows. Only a strictly
@@ -73,6 +77,51 @@ def max_windows(x: np.ndarray, kernel: Pair, stride: Pair, spans: Any, dilation:
             better = (v > best) | (v != v)
             best = np.where(better, v, best)
             index = np.where(better, index_type.type(i * kernel[1] + j), index)
+    return best, index
+
+
+def tiles(kernel: Pair, stride: Pair, spans: Any, dilation: Pair) -> bool:
+    """Whether the windows are side by side without gaps or overlap and unpadded (the usual
+    ``MaxPool2d(k)``): each input cell lies in at most one window."""
+    unpadded = all(b == a == 0 for b, a in spans)
+    return unpadded and tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
+
+
+def chained_maximum(parts: list[np.ndarray]) -> np.ndarray:
+    """``maximum(…maximum(maximum(p0, p1), p2)…)`` in a fresh array, left to right."""
+    out = np.maximum(parts[0], parts[1]) if len(parts) > 1 else parts[0].copy()
+    for part in parts[2:]:
+        np.maximum(out, part, out=out)
+    return out
+
+
+def max_tiles(x: np.ndarray, kernel: Pair, out_hw: Pair):
+    """:func:`max_windows` for non-overlapping, unpadded windows, with the same bits; None when
+    a window holds a NaN (the general loop handles those as PyTorch does).
+
+    Why faster: the maximum is taken along W first (on slices NumPy walks as one long strided
+    run when W is a multiple of kw), then across the kh rows; the indices come from comparisons
+    with the result instead of a running ``np.where``. Same bits: ``np.maximum`` returns its
+    second argument on ties (±0), so any grouping in row-major order picks the same element.
+    Plain form (what the general loop computes)::
+
+        best = x[window 0]; index = 0
+        for k, v in enumerate(x[window k] for each offset):
+            index = where(v > best, k, index); best = maximum(best, v)
+    """
+    (kh, kw), (oh, ow) = kernel, out_hw
+    x = x[:, :, : oh * kh, : ow * kw]  # the cells past the last whole window are never read
+    rows = chained_maximum([x[:, :, :, j::kw] for j in range(kw)])  # (N, C, kh·OH, OW)
+    best = chained_maximum([rows[:, :, i::kh] for i in range(kh)])
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        return None
+    # index = the first offset, in row-major window order, whose value equals the maximum.
+    index_type = np.min_scalar_type(kh * kw - 1)
+    later = np.ones(best.shape, dtype=bool)  # no earlier offset held the maximum
+    index = np.zeros(best.shape, dtype=index_type)
+    for k in range(kh * kw - 1):
+        later &= x[:, :, k // kw :: kh, k % kw :: kw] != best
+        index += later
     return best, index
 
 
@@ -114,16 +163,14 @@ class MaxPool2dAdjoint(Function):
     def forward(self, g, *, index, kernel, stride, spans, dilation, xp_shape):
         self.index, self.kernel, self.stride = index, kernel, stride
         self.spans, self.dilation, self.xp_shape = spans, dilation, xp_shape
-        gp = np.zeros(xp_shape, dtype=g.dtype)
         kw = kernel[1]
         reach = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
         disjoint = all(s >= r for s, r in zip(stride, reach))
+        if disjoint:
+            return crop(route_disjoint(g, index, kernel, stride, dilation, xp_shape), spans)
+        gp = np.zeros(xp_shape, dtype=g.dtype)
         for i, j, where in offset_slices(kernel, g.shape[2:], stride, dilation):
-            routed = g * (index == i * kw + j)  # float × bool keeps g's dtype
-            if disjoint:  # each input element is in one window: write instead of read-add-write
-                gp[where] = routed
-            else:
-                gp[where] += routed
+            gp[where] += g * (index == i * kw + j)  # float × bool keeps g's dtype
         return crop(gp, spans)
 
     def backward(self, grad):
@@ -133,6 +180,25 @@ class MaxPool2dAdjoint(Function):
             grad = call(Pad, grad, widths=widths, value=0.0)
         pos = window_positions(self.index, self.kernel, self.stride, self.dilation, self.xp_shape)
         return (call(Gather, grad, pos=pos),)
+
+
+def route_disjoint(g, index, kernel, stride, dilation, xp_shape) -> np.ndarray:
+    """:class:`MaxPool2dAdjoint`'s scatter when every input cell is in at most one window:
+    each offset's share written straight into its cells (no read-add-write, no temporaries);
+    ``np.empty`` when the windows cover the whole padded array, so no zero fill either.
+
+    Plain form: ``gp = zeros(xp_shape); gp[offset k's cells] = g * (index == k)`` for each k.
+    """
+    out_hw = g.shape[2:]
+    covered = all(
+        s == k and o * s == size for s, k, o, size in zip(stride, kernel, out_hw, xp_shape[2:])
+    ) and tuple(dilation) == (1, 1)
+    gp = (np.empty if covered else np.zeros)(xp_shape, dtype=g.dtype)
+    hit = np.empty(index.shape, dtype=bool)
+    for i, j, where in offset_slices(kernel, out_hw, stride, dilation):
+        np.equal(index, i * kernel[1] + j, out=hit)
+        np.multiply(g, hit, out=gp[where])  # g·1 or g·0 (−0 for g < 0), the plain form's bits
+    return gp
 
 
 def window_positions(index, kernel, stride, dilation, xp_shape) -> np.ndarray:
