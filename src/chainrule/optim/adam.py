@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.optim.foreach import FlatSegment
 from chainrule.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -45,8 +46,10 @@ class Adam(Optimizer):
     maximize : bool
         Ascend the objective instead of descending it.
     foreach : bool or None
-        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
-        value gives the same step.
+        None (the default) or True: each parameter group's update runs over flat buffers
+        holding the state of all its parameters of one dtype and step count, a dozen ufunc
+        calls for the group plus three per parameter; False: the plain per-parameter loop.
+        Both give the same bits.
     capturable : bool
         Must be False (CUDA-graph capture does not exist here).
     differentiable : bool
@@ -102,12 +105,7 @@ class Adam(Optimizer):
         check_flag("decoupled_weight_decay", options["decoupled_weight_decay"])
         check_common_options(options)
 
-    def _update(
-        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
-    ) -> None:
-        # Python floats: NumPy treats them as weak scalars, so float32 stays float32.
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
+    def _prepare_state(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]):
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros(param.shape, param.dtype)
@@ -116,37 +114,94 @@ class Adam(Optimizer):
             # Also reached when amsgrad is switched on mid-training (PyTorch raises KeyError);
             # starting from zeros, as on a first step, makes the maximum begin at this step's v.
             state["max_exp_avg_sq"] = np.zeros(param.shape, param.dtype)
-        state["step"] += 1
-        step = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
 
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        self._prepare_state(param, state, group)
+        state["step"] += 1
+        lr, wd = float(group["lr"]), float(group["weight_decay"])
         decoupled = group["decoupled_weight_decay"]
         if decoupled and wd != 0:
             param *= 1 - lr * wd
         g = self._effective_grad(param, grad, 0.0 if decoupled else wd, group["maximize"])
-        tmp = self._scratch(param, 1)
+        diff, square = self._scratch(param, 1), self._scratch(param, 2)
+        moment_terms(g, state["exp_avg"], diff, square)
+        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        adam_step(diff, square, state["exp_avg"], state["exp_avg_sq"], vmax, group, state["step"])
+        param -= diff
 
-        # m ← m + (1−β₁)(g − m): PyTorch's lerp, the same average as β₁m + (1−β₁)g.
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - beta1
-        m += tmp
-        v *= beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
+    # ----- the grouped update: the same two functions on flat buffers --------------------------
+    def _uses_segments(self, group: dict[str, Any]) -> bool:
+        return True
 
-        if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"]
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        # Bias corrections as Python floats, so they round like PyTorch's and never upcast.
-        step_size = lr / (1 - beta1**step)
-        np.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - beta2**step)
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= step_size
-        param -= tmp
+    def _segment_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        names = ("exp_avg", "exp_avg_sq")
+        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
+
+    def _segment_key(self, state: dict[str, Any]) -> Any:
+        return state["step"]  # the bias corrections depend on it
+
+    def _update_segment(
+        self, segment: FlatSegment, states: list[dict[str, Any]], group: dict[str, Any], key: Any
+    ) -> None:
+        step = key + 1
+        for state in states:
+            state["step"] = step
+        lr, wd = float(group["lr"]), float(group["weight_decay"])
+        decoupled = group["decoupled_weight_decay"]
+        if decoupled and wd != 0:
+            for p in segment.params:
+                p._data *= 1 - lr * wd
+        g = self._segment_gradient(segment, 0.0 if decoupled else wd, group["maximize"])
+        segment.read_gradient(moment_terms, g, ("exp_avg", "diff", "square"))
+        m, v, diff = segment.flat("exp_avg"), segment.flat("exp_avg_sq"), segment.flat("diff")
+        vmax = segment.flat("max_exp_avg_sq") if group["amsgrad"] else None
+        adam_step(diff, segment.flat("square"), m, v, vmax, group, step)
+        segment.subtract_from_params("diff")
+
+
+def moment_terms(g: np.ndarray, m: np.ndarray, diff: np.ndarray, square: np.ndarray) -> None:
+    """The two terms of Adam's moment updates that read the gradient ``g``: ``diff ← g − m`` and
+    ``square ← g²`` (all arrays of one shape)."""
+    np.subtract(g, m, out=diff)
+    np.multiply(g, g, out=square)
+
+
+def adam_step(
+    diff: np.ndarray,
+    square: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    vmax: np.ndarray | None,
+    group: dict[str, Any],
+    step: int,
+) -> None:
+    """Update the moments ``m``, ``v`` (and with amsgrad ``vmax``) in place from
+    :func:`moment_terms`' ``diff`` and ``square``, and leave in ``diff`` the amount to subtract
+    from the parameter at ``step`` (≥ 1). All arrays have one shape: a parameter's, or a flat
+    segment's."""
+    # Python floats: NumPy treats them as weak scalars, so float32 stays float32.
+    lr, eps = float(group["lr"]), float(group["eps"])
+    beta1, beta2 = (float(b) for b in group["betas"])
+    # m ← m + (1−β₁)(g − m): PyTorch's lerp, the same average as β₁m + (1−β₁)g.
+    diff *= 1 - beta1
+    m += diff
+    # v ← β₂v + (1−β₂)g²
+    v *= beta2
+    square *= 1 - beta2
+    v += square
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    # Bias corrections as Python floats, so they round like PyTorch's and never upcast.
+    # step = η/(1−β₁ᵗ) · m / (√v̂/√(1−β₂ᵗ) + ε), one in-place operation at a time:
+    step_size = lr / (1 - beta1**step)
+    np.sqrt(v, out=diff)
+    diff /= math.sqrt(1 - beta2**step)
+    diff += eps
+    np.divide(m, diff, out=diff)
+    diff *= step_size
 
 
 class AdamW(Adam):

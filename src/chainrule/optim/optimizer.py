@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, write_clock
+from chainrule.optim.foreach import FlatSegment, Signature, can_share_buffers, signature
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 StateDict = dict[str, Any]
@@ -56,6 +57,9 @@ class Optimizer:
         # Read by lr schedulers to tell when they are stepped before the optimizer.
         self._step_count = 0
         self._scratch_pool: dict[tuple[tuple[int, ...], str, int], np.ndarray] = {}
+        # Per param group (by index): the flat segments of the grouped update, and what they
+        # were built for.
+        self._segment_cache: dict[int, tuple[Signature, list[FlatSegment]]] = {}
 
         if isinstance(params, (Tensor, np.ndarray)):
             raise TypeError(
@@ -96,6 +100,30 @@ class Optimizer:
     ) -> None:
         """Update ``param`` in place from ``grad`` (never modified), using and updating
         ``state``."""
+        raise NotImplementedError
+
+    # ----- what rules with a grouped ("foreach") update provide --------------------------------
+    def _uses_segments(self, group: dict[str, Any]) -> bool:
+        """Whether ``group`` is updated through flat segments (:meth:`_update_segment`) rather
+        than parameter by parameter; rules without a grouped update say False."""
+        return False
+
+    def _segment_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The per-parameter state arrays a segment holds flat."""
+        return ()
+
+    def _prepare_state(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]):
+        """Create what a parameter's first grouped step needs (before it joins a segment)."""
+
+    def _segment_key(self, state: dict[str, Any]) -> Any:
+        """Parameters whose keys differ (e.g. Adam's step counts) go in different segments."""
+        return None
+
+    def _update_segment(
+        self, segment: FlatSegment, states: list[dict[str, Any]], group: dict[str, Any], key: Any
+    ) -> None:
+        """Update every parameter of ``segment`` (their state already bound to its views), as
+        :meth:`_update` would one by one; ``key`` is their :meth:`_segment_key`."""
         raise NotImplementedError
 
     # ----- parameter groups --------------------------------------------------------------------
@@ -163,18 +191,82 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                self._update(p._data, p.grad._data, state, group)
-                p._version += 1  # an in-place write, as PyTorch counts it: stale graphs raise
+        for index, group in enumerate(self.param_groups):
+            if group.get("foreach") is not False and self._uses_segments(group):
+                self._step_grouped(index, group)
+            else:
+                self._step_each(group)
         write_clock.count += 1
         self._step_count += 1
         return loss
+
+    def _step_each(self, group: dict[str, Any]) -> None:
+        """The plain form: :meth:`_update` on each parameter in turn (``foreach=False``)."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {}
+            self._update(p._data, p.grad._data, state, group)
+            p._version += 1  # an in-place write, as PyTorch counts it: stale graphs raise
+
+    def _step_grouped(self, index: int, group: dict[str, Any]) -> None:
+        """The grouped form: parameters of one dtype and :meth:`_segment_key` are updated
+        together by :meth:`_update_segment`, a few whole-buffer ufunc calls instead of ~10 per
+        parameter. Gradients of another shape or dtype take :meth:`_update` instead."""
+        buckets: dict[tuple[str, Any], list[Tensor]] = {}
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {}
+            param, grad = p._data, p.grad._data
+            if not can_share_buffers(param, grad):
+                self._update(param, grad, state, group)
+                p._version += 1
+                continue
+            self._prepare_state(param, state, group)
+            buckets.setdefault((param.dtype.str, self._segment_key(state)), []).append(p)
+        if not buckets:
+            return
+        segments = self._segments(index, group, buckets)
+        for (_, key), segment in zip(buckets, segments):
+            states = [self.state[p] for p in segment.params]
+            segment.grads = [p.grad._data for p in segment.params]
+            segment.bind(states)
+            self._update_segment(segment, states, group, key)
+            for p in segment.params:
+                p._version += 1
+
+    def _segments(
+        self, index: int, group: dict[str, Any], buckets: dict[tuple[str, Any], list[Tensor]]
+    ) -> list[FlatSegment]:
+        """The segments for this step's buckets: last step's when they hold the same parameters
+        (the usual case), else new ones (which copy the existing state in when bound)."""
+        names = self._segment_state(group)
+        layout = [(names, dtype, params) for (dtype, _), params in buckets.items()]
+        wanted = signature(layout)
+        cached = self._segment_cache.get(index)
+        if cached is not None and cached[0] == wanted:
+            return cached[1]
+        segments = [FlatSegment(params, np.dtype(dtype), names) for _, dtype, params in layout]
+        self._segment_cache[index] = (wanted, segments)
+        return segments
+
+    def _segment_gradient(
+        self, segment: FlatSegment, weight_decay: float, maximize: bool
+    ) -> np.ndarray | None:
+        """The segment's ``±grad + weight_decay·param`` as one flat buffer, or None when that is
+        the gradient itself (which then stays one array per parameter: gathering it would be
+        an extra pass over memory)."""
+        if weight_decay == 0 and not maximize:
+            return None
+        views = segment.views("gradient")
+        for p, grad, out in zip(segment.params, segment.grads, views):
+            decayed_gradient(p._data, grad, weight_decay, maximize, out)
+        return segment.flat("gradient")
 
     def _scratch(self, like: np.ndarray, slot: int, dtype: Any = None) -> np.ndarray:
         """A reusable temporary of ``like``'s shape and dtype (or ``dtype``, e.g. a boolean
@@ -196,11 +288,7 @@ class Optimizer:
         from ``grad``; ``grad`` itself is never written."""
         if weight_decay == 0 and not maximize:
             return grad
-        out = self._scratch(param, 0)
-        if weight_decay == 0:
-            return np.negative(grad, out=out)
-        np.multiply(param, weight_decay, out=out)
-        return np.subtract(out, grad, out=out) if maximize else np.add(grad, out, out=out)
+        return decayed_gradient(param, grad, weight_decay, maximize, self._scratch(param, 0))
 
     # ----- saving and loading ------------------------------------------------------------------
     def state_dict(self) -> StateDict:
@@ -288,6 +376,19 @@ _SET_ERROR = (
     "optimizer parameters must be in an ordered collection (a list); a set's order changes "
     "between runs, and state_dict() numbers parameters by position"
 )
+
+
+def decayed_gradient(
+    param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray
+) -> np.ndarray:
+    """``±grad + weight_decay·param`` (minus when maximizing), written to ``out`` (param's
+    shape) unless it is ``grad`` itself, which is returned unwritten."""
+    if weight_decay == 0 and not maximize:
+        return grad
+    if weight_decay == 0:
+        return np.negative(grad, out=out)
+    np.multiply(param, weight_decay, out=out)
+    return np.subtract(out, grad, out=out) if maximize else np.add(grad, out, out=out)
 
 
 def _check_param(p: Any, where: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.optim.foreach import FlatSegment
 from chainrule.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -40,8 +41,10 @@ class SGD(Optimizer):
     maximize : bool
         Ascend the objective instead of descending it.
     foreach : bool or None
-        Accepted for PyTorch compatibility; the update is already whole-array NumPy, so every
-        value gives the same step.
+        None (the default) or True: with momentum, weight decay or maximize, each parameter
+        group's update runs over flat buffers holding the state of all its parameters of one
+        dtype (a few ufunc calls for the group, two or three per parameter); False, or plain
+        SGD, the per-parameter loop. Both give the same bits.
     differentiable : bool
         Must be False: steps are not recorded by autograd.
     fused : bool or None
@@ -99,24 +102,83 @@ class SGD(Optimizer):
         g_is_temporary = g is not grad
         if momentum != 0:
             buf = state.get("momentum_buffer")
-            if buf is None:
+            first = buf is None
+            if first:
                 buf = state["momentum_buffer"] = np.empty(param.shape, param.dtype)
-                np.copyto(buf, g)
-                if dampening != 0:
-                    # Reserve now the temporary later steps need: only a first step allocates.
-                    self._scratch(param, 1)
-            else:
-                buf *= momentum
-                if dampening == 0:
-                    buf += g
-                else:
-                    tmp = np.multiply(g, 1 - dampening, out=self._scratch(param, 1))
-                    buf += tmp
+            # Reserved on the first step when dampening needs it: only a first step allocates.
+            tmp = self._scratch(param, 1) if dampening != 0 or group["nesterov"] else None
+            accumulate_momentum(g, buf, tmp, momentum, dampening, first)
             if group["nesterov"]:
-                tmp = np.multiply(buf, momentum, out=self._scratch(param, 1))
-                g, g_is_temporary = np.add(g, tmp, out=tmp), True
+                g, g_is_temporary = nesterov_direction(g, buf, tmp, momentum), True
             else:
                 g, g_is_temporary = buf, False
         out = g if g_is_temporary else self._scratch(param, 0)
         np.multiply(g, lr, out=out)
         param -= out
+
+    # ----- the grouped update: the same functions on flat buffers -------------------------------
+    def _uses_segments(self, group: dict[str, Any]) -> bool:
+        # Plain SGD is one multiply and one subtraction per parameter: with the gradient arriving
+        # as one array per parameter, grouping would save nothing.
+        return group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]
+
+    def _segment_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _segment_key(self, state: dict[str, Any]) -> Any:
+        return "momentum_buffer" in state  # False: the first step, which copies the gradient
+
+    def _update_segment(
+        self, segment: FlatSegment, states: list[dict[str, Any]], group: dict[str, Any], key: Any
+    ) -> None:
+        lr, momentum = float(group["lr"]), float(group["momentum"])
+        dampening = float(group["dampening"])
+        g = self._segment_gradient(segment, float(group["weight_decay"]), group["maximize"])
+        direction = "gradient"
+        if momentum != 0:
+            first = not key
+            if dampening != 0:
+                names = ("momentum_buffer", "tmp")
+                segment.read_gradient(accumulate_momentum, g, names, momentum, dampening, first)
+            else:  # no temporary needed: pass None in its place
+                args = (None, momentum, dampening, first)
+                segment.read_gradient(accumulate_momentum, g, ("momentum_buffer",), *args)
+            direction = "momentum_buffer"
+            if group["nesterov"]:
+                names = ("momentum_buffer", "tmp")
+                segment.read_gradient(nesterov_direction, g, names, momentum)
+                direction = "tmp"
+        # Only "momentum_buffer" is state; the other buffers are temporaries, scaled in place.
+        out = "step" if direction == "momentum_buffer" else direction
+        np.multiply(segment.flat(direction), lr, out=segment.flat(out))
+        segment.subtract_from_params(out)
+
+
+def accumulate_momentum(
+    g: np.ndarray,
+    buf: np.ndarray,
+    tmp: np.ndarray | None,
+    momentum: float,
+    dampening: float,
+    first: bool,
+) -> None:
+    """``buf ← μ·buf + (1−τ)·g`` in place, or ``buf ← g`` on the ``first`` step; ``tmp`` is a
+    temporary of the same shape, needed only when dampening τ ≠ 0."""
+    if first:
+        np.copyto(buf, g)
+        return
+    buf *= momentum
+    if dampening == 0:
+        buf += g
+    else:
+        assert tmp is not None
+        buf += np.multiply(g, 1 - dampening, out=tmp)
+
+
+def nesterov_direction(
+    g: np.ndarray, buf: np.ndarray, tmp: np.ndarray | None, momentum: float
+) -> np.ndarray:
+    """Nesterov's step direction ``g + μ·buf``, written to ``tmp`` (returned)."""
+    assert tmp is not None
+    np.multiply(buf, momentum, out=tmp)
+    return np.add(g, tmp, out=tmp)
