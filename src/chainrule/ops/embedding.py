@@ -7,7 +7,9 @@ Measured on (12·64) indices into a (65, 128) table, the backward took 4.0 ms wi
 ``np.add.at``, 1.5 ms with one ``np.bincount`` per column, 0.6 ms sorting the indices and
 summing runs with ``np.add.reduceat``; on (32·3) indices into (27, 10), 35 µs with
 ``np.add.at`` and 7 µs as a one-hot matrix product. So: the one-hot product while the one-hot
-matrix is small (:data:`ONE_HOT_LIMIT`), sorted runs beyond.
+matrix is small (:data:`ONE_HOT_LIMIT`), sorted runs beyond. A recorded backward
+(``create_graph=True``) runs on tensors, and ``np.add.reduceat`` has no recorded form: there the
+sum beyond the limit is ``index_add``, whose own backward is the gather of the rows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.ops.arithmetic import div, matmul, mul
 from chainrule.ops.reduction import max as max_
+from chainrule.ops.selection import index_add
 from chainrule.ops.shape import stack, unsqueeze
 
 #: Above this many entries in the (num_embeddings, n_indices) one-hot matrix, the backward
@@ -28,16 +31,25 @@ from chainrule.ops.shape import stack, unsqueeze
 ONE_HOT_LIMIT = 1 << 14
 
 
-def scatter_rows(indices: np.ndarray, grad: np.ndarray, num_rows: int) -> np.ndarray:
+def scatter_rows(
+    indices: np.ndarray, grad: np.ndarray | Tensor, num_rows: int
+) -> np.ndarray | Tensor:
     """``out[i] = Σ grad[k]`` over every k with ``indices[k] == i``; shape ``(num_rows, D)``.
 
-    ``indices`` is 1-D of length n, ``grad`` ``(n, D)``.
+    ``indices`` is 1-D of length n, ``grad`` ``(n, D)`` (an array, or a tensor when the
+    backward is recorded).
     """
     n = indices.size
     if num_rows * n <= ONE_HOT_LIMIT:
         one_hot = np.zeros((num_rows, n), dtype=grad.dtype)
         one_hot[indices, np.arange(n)] = 1
         return one_hot @ grad
+    if isinstance(grad, Tensor):
+        # The recorded pass of a double backward: the same sums, as an op with a backward of
+        # its own (np.add.reduceat, below, has none and would drop the graph).
+        return index_add(
+            as_tensor(np.zeros((num_rows, grad.shape[1]), grad.dtype)), 0, indices, grad
+        )
     out = np.zeros((num_rows, grad.shape[1]), dtype=grad.dtype)
     order = np.argsort(indices, kind="stable")
     ordered = indices[order]

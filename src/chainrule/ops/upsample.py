@@ -85,13 +85,17 @@ def _ratio(n_in: int, n_out: int, scale: float | None, align: bool, kind: type) 
     return kind(n_in) / kind(n_out)
 
 
-def _nearest_taps(n_in: int, n_out: int, scale: float | None, exact: bool, copy_same: bool):
+def _nearest_taps(n_in: int, n_out: int, scale: float | None, exact: bool, shortcuts: bool):
     """One tap per output sample; the index arithmetic is float32, as PyTorch's kernel.
-    ``copy_same``: an axis whose size does not change is copied, whatever the scale factor
-    (PyTorch's 2-D nearest kernel does so; its 1-D and 3-D ones apply the rule)."""
+    ``shortcuts``: whatever the scale factor, an axis whose size does not change is copied and
+    one whose size doubles repeats each sample twice (PyTorch's 2-D nearest kernel does so, e.g.
+    2 → 4 samples with scale_factor 2.3 takes 0, 0, 1, 1 where the rule gives 0, 0, 0, 1; its
+    1-D and 3-D forward kernels apply the rule)."""
     dst = np.arange(n_out)
-    if copy_same and n_out == n_in:
+    if shortcuts and n_out == n_in:
         return [(dst, None)]
+    if shortcuts and n_out == 2 * n_in:
+        return [(dst // 2, None)]
     r = _ratio(n_in, n_out, scale, False, np.float32)
     if exact:
         src = np.floor(((dst + 0.5) * np.float64(r)).astype(np.float32))
