@@ -1,0 +1,160 @@
+"""A whole LSTM layer as one op: the recurrence over every step, and backpropagation through time.
+
+:func:`chainrule.nn.rnn_cells.lstm_update` is one step built from ordinary ops (a matrix
+product, a chunk, three sigmoids, two tanh, products and sums): about fifteen graph nodes per
+step, each with its own backward. :class:`LSTMLayer` runs the same step in a plain NumPy loop
+and keeps what backward needs; its backward is the loop run backwards, then two whole-sequence
+products: ``dW_hh = Σ_t dz_tᵀ h_{t−1}`` as one (4H, T·B) × (T·B, H) product and
+``db_hh = Σ_t Σ_rows dz_t``, instead of a small product and a sum at every step.
+
+Both passes are written with NumPy calls and operators only, so under ``create_graph=True``
+the same code runs on tensors (:mod:`chainrule.autograd.higher_order`) and records its own
+graph: the op is twice differentiable.
+
+Rounding: the forward pass adds in the order of ``lstm_update`` (``ih + (h W_hhᵀ + b_hh)``,
+``σ(f) c + σ(i) tanh(g)``), but its sigmoid is ``1 / (1 + e^−x)`` rather than
+:func:`chainrule.ops.activation.stable_sigmoid` (``exp(−logaddexp(0, −x))``, ~50× slower on
+float32), which rounds differently by up to ~6e-7 relative in float32; the backward pass sums
+the weight gradients in another order. Results agree with the step-by-step graph to float
+rounding, not bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.function import Function
+
+__all__ = ["LSTMLayer", "lstm_layer", "sigmoid"]
+
+
+def sigmoid(x: Any) -> Any:
+    """σ(x) = 1 / (1 + e^−x), on arrays or (recorded) tensors.
+
+    e^−x overflows to inf for x below about −88 in float32 (−709 in float64); σ is then 0, its
+    limit, so the overflow warning is silenced rather than the input clipped.
+    """
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def _time_order(steps: int, reverse: bool) -> range:
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def _previous(first: Any, seq: Any, reverse: bool) -> Any:
+    """The state each step starts from, in time order: ``first`` then ``seq`` shifted by one
+    step (by one step the other way when the layer runs from the last step to the first)."""
+    first = first.reshape((1,) + tuple(first.shape))
+    pieces = [seq[1:], first] if reverse else [first, seq[:-1]]
+    return np.concatenate(pieces, axis=0)
+
+
+class LSTMLayer(Function):
+    """dz_t = [dc·g·σ′(i), dc·c_{t−1}·σ′(f), dc·i·tanh′(g), dh·tanh(c_t)·σ′(o)]; dh_{t−1} = dz_t W.
+
+    With ``dh = ∂L/∂h_t`` (from the output and from step t+1) and
+    ``dc = ∂L/∂c_t + dc_{t+1}·f_{t+1} + dh·o·tanh′(c_t)``; W = W_hh, ``dih_t = dz_t``,
+    ``dW_hh = Σ_t dz_tᵀ h_{t−1}``, ``db_hh = Σ_t Σ_rows dz_t``, ``dc_{−1} = dc_0·f_0``.
+    """
+
+    def forward(self, ih, h0, c0, w_hh, b_hh, reverse=False):
+        """ih (T, B, 4H) = x W_ihᵀ + b_ih; h0, c0 (B, H); w_hh (4H, H); b_hh (4H,)
+        → (2, T, B, H): the hidden states, then the cell states, of every step."""
+        size = h0.shape[1]
+        h, c = h0, c0
+        hs, cs, acts, tanh_cs = [], [], [], []
+        for t in _time_order(ih.shape[0], reverse):
+            z = ih[t] + (h @ w_hh.T + b_hh)  # plain form: z = ih[t] + linear(h, w_hh, b_hh)
+            # σ over all four gates (g's σ is unused: one call instead of three slices), and
+            # tanh on g alone.
+            act = sigmoid(z)
+            i, f, o = act[:, :size], act[:, size : 2 * size], act[:, 3 * size :]
+            g = np.tanh(z[:, 2 * size : 3 * size])
+            c = f * c + i * g
+            tanh_c = np.tanh(c)
+            h = o * tanh_c
+            acts.append(np.concatenate([act[:, : 2 * size], g, o], axis=1))  # i, f, g, o
+            hs.append(h)
+            cs.append(c)
+            tanh_cs.append(tanh_c)
+        if reverse:  # back to time order
+            for seq in (hs, cs, acts, tanh_cs):
+                seq.reverse()
+        out = np.stack(hs + cs).reshape((2, ih.shape[0]) + tuple(h0.shape))
+        self.out, self.acts, self.tanh_cs = out, np.stack(acts), np.stack(tanh_cs)
+        self.h0, self.c0, self.w_hh, self.reverse = h0, c0, w_hh, reverse
+        return out
+
+    def _slopes(self) -> Any:
+        """(T, B, 4H): each gate's derivative with respect to its pre-activation, one pass:
+        σ′ = σ(1 − σ) for i, f and o, tanh′ = 1 − tanh² for g."""
+        acts, size = self.acts, self.h0.shape[1]
+        sig = acts * (1 - acts)
+        g = acts[..., 2 * size : 3 * size]
+        return np.concatenate([sig[..., : 2 * size], 1 - g * g, sig[..., 3 * size :]], axis=2)
+
+    def _through_time(self, grad: Any) -> tuple[Any, Any, Any]:
+        """dz of every step (T, B, 4H) in time order, and dh and dc before the first step."""
+        acts, tanh_cs, size = self.acts, self.tanh_cs, self.h0.shape[1]
+        slopes = self._slopes()
+        c_prev = _previous(self.c0, self.out[1], self.reverse)
+        # ∂h/∂c through tanh, for every step in one pass
+        o = acts[..., 3 * size :]
+        h_to_c = o * (1 - tanh_cs * tanh_cs)
+        dzs: list[Any] = [None] * acts.shape[0]
+        dh_next = dc_next = None
+        for t in reversed(_time_order(acts.shape[0], self.reverse)):
+            dh, dc = grad[0][t], grad[1][t]
+            if dh_next is not None:
+                dh, dc = dh + dh_next, dc + dc_next
+            dc = dc + dh * h_to_c[t]
+            act = acts[t]
+            i, f, g = act[:, :size], act[:, size : 2 * size], act[:, 2 * size : 3 * size]
+            pieces = [dc * g, dc * c_prev[t], dc * i, dh * tanh_cs[t]]
+            dz = np.concatenate(pieces, axis=1) * slopes[t]
+            dzs[t] = dz
+            dh_next, dc_next = dz @ self.w_hh, dc * f
+        return np.stack(dzs), dh_next, dc_next
+
+    def backward(self, grad):
+        need = self.needs_input_grad
+        dz, dh0, dc0 = self._through_time(grad)
+        steps, batch, gates = dz.shape
+        flat = dz.reshape((steps * batch, gates))
+        dw = db = None
+        if need[3]:
+            h_prev = _previous(self.h0, self.out[0], self.reverse)
+            dw = flat.T @ h_prev.reshape((steps * batch, h_prev.shape[2]))
+        if need[4]:
+            db = np.add.reduce(flat, axis=0)
+        return dz, dh0 if need[1] else None, dc0 if need[2] else None, dw, db
+
+
+def lstm_layer(
+    ih: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor, reverse: bool = False
+) -> Tensor:
+    """One LSTM layer over a whole sequence: PyTorch's gate order i, f, g, o.
+
+    Parameters
+    ----------
+    ih : Tensor of shape (T, B, 4H)
+        The input projection of every step, ``x W_ihᵀ + b_ih``.
+    h0, c0 : Tensor of shape (B, H)
+        The initial hidden and cell states.
+    w_hh : Tensor of shape (4H, H)
+    b_hh : Tensor of shape (4H,)
+        Zeros for a layer without biases.
+    reverse : bool
+        Run from the last step to the first (a bidirectional layer's second direction).
+
+    Returns
+    -------
+    Tensor of shape (2, T, B, H)
+        ``[0]`` the hidden states, ``[1]`` the cell states, of every step in time order; the
+        final states are ``[:, -1]`` (``[:, 0]`` when ``reverse``).
+    """
+    return LSTMLayer.apply(ih, h0, c0, w_hh, b_hh, reverse=reverse)
