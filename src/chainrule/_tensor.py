@@ -25,6 +25,13 @@ _GRAPH_DROPPED = (
     "backward pass, which would cut it out of the graph of the gradient: the op's backward "
     "must compute with NumPy functions or chainrule ops, not copy into arrays"
 )
+# float(t), int(t) of such a tensor: the number carries no history, so the gradient built
+# from it would silently stop depending on t.
+_NUMBER_DROPPED = (
+    "{}() of a tensor that requires grad inside a create_graph=True backward pass would cut "
+    "the graph of the gradient (a Python number has no history): the op's backward must keep "
+    "the value as a tensor, or call .item() where a constant is meant"
+)
 
 
 class Tensor:
@@ -352,9 +359,13 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
+        if self._requires_grad and grad_state.graph_backward:
+            raise RuntimeError(_NUMBER_DROPPED.format("float"))
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._requires_grad and grad_state.graph_backward:
+            raise RuntimeError(_NUMBER_DROPPED.format("int"))
         return int(self.item())
 
     def __repr__(self) -> str:
