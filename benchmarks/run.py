@@ -7,6 +7,10 @@ On identical work (same initial weights, same batch, float32):
   ``MLPClassifier.partial_fit`` on the same batch is one step of the same network;
 - ``xor``: the 2-4-1 XOR step of ``engine_step.py`` (functional ops, hand-written SGD);
 - ``cnn-adam-64``: a LeNet-style CNN step with Adam at batch 64 (chainrule vs torch);
+- ``gpt-adam-12``, ``lstm-adam-32``: the GPT step of ``gpt_step.py`` (nanoGPT's CPU
+  configuration, AdamW) and the char-LSTM step of ``lstm_step.py`` (chainrule vs torch);
+- the scaling table: the MLP SGD step against batch size (32 … 4096) and depth (2 … 16 Linear
+  layers), chainrule beside torch, no targets (``run_scaling.py``);
 - peak resident memory of a fresh process training one MNIST-shaped epoch, and the time of
   ``import chainrule`` / ``import torch`` in fresh processes.
 
@@ -17,13 +21,15 @@ rounds, settling, busy rounds dropped); see ``benchmarks/README.md``.
 
 Run from the repository root::
 
-    python benchmarks/run.py            # full run, about 4 minutes on 2 cores
-    python benchmarks/run.py --quick    # smoke run, rough numbers
+    python benchmarks/run.py                  # full run, under 10 minutes on 2 cores
+    python benchmarks/run.py --quick          # smoke run, rough numbers
+    python benchmarks/run.py --only gpt,lstm  # some sections only
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -32,15 +38,21 @@ from typing import Any
 
 import engine_step
 import harness
+import run_scaling
+import run_sequences
 import run_workloads as rw
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "run.json"
-SECTIONS = ("mlp", "xor", "cnn", "memory", "import")
+SECTIONS = ("mlp", "xor", "cnn", "gpt", "lstm", "scaling", "memory", "import")
 DEFAULT_BATCHES = (32, 128, 1024)
 #: Goals for chainrule/torch by batch size (MLP, SGD and Adam alike), and for the other rows.
 MLP_TARGETS = {32: 0.6, 128: 0.75, 1024: 0.85}
 XOR_TARGET = 0.25
 CNN_TARGET = 1.0
+SEQUENCE_TARGETS = {"gpt": 1.0, "lstm": 1.0}
+#: Default rounds of the slower sections (--repeat, when given, sets every section's): a GPT or
+#: LSTM block is at least 3 steps of 0.1-0.5 s, so 25 rounds would take minutes per row.
+SECTION_REPEAT = {"gpt": 11, "lstm": 11, "scaling": 15}
 SKLEARN_TARGET = 1.3  # scikit-learn's step at least this many times chainrule's
 MEMORY_TARGET = 0.5  # chainrule's peak at most this fraction of PyTorch's
 IMPORT_TARGET_S = 0.25
@@ -54,7 +66,12 @@ def _met(value: float | None, target: float | None, at_least: bool = False) -> b
 
 
 def time_workload(
-    work: rw.Workload, cfg: harness.TimingConfig, use_torch: bool, use_sklearn: bool, rate: float
+    work: rw.Workload,
+    cfg: harness.TimingConfig,
+    use_torch: bool,
+    use_sklearn: bool,
+    rate: float,
+    target: float | None,
 ) -> dict[str, Any]:
     """Check that the sides agree, then time chainrule, torch and (MLP) scikit-learn."""
     runners: dict[str, Any] = {"chainrule": rw.ModuleRunner("chainrule", work)}
@@ -71,17 +88,16 @@ def time_workload(
     )
     results = {k: timings["frameworks"].get(k) for k in ("chainrule", "torch", "sklearn")}
     results["numpy"] = None
-    target = MLP_TARGETS.get(work.batch) if work.kind == "mlp" else CNN_TARGET
+    flops = rw.step_flops(work.kind, work.batch, work.sizes)
     return _case_report(
-        work.name, work.description, work.kind, work.batch, results, target, check,
-        meter.other_cpus(), timings["rounds"], rate,
+        work.name, work.description, work.batch, results, target, check,
+        meter.other_cpus(), timings["rounds"], rate, flops,
     )  # fmt: skip
 
 
 def _case_report(
     name: str,
     description: str,
-    kind: str,
     batch: int,
     results: dict[str, Any],
     target: float | None,
@@ -89,10 +105,10 @@ def _case_report(
     other_cpus: float | None,
     rounds: dict[str, Any],
     rate: float,
+    flops: float,
 ) -> dict[str, Any]:
     cr_torch = harness.ratio(results["chainrule"], results["torch"])
     sk_cr = harness.ratio(results["sklearn"], results["chainrule"])
-    flops = rw.step_flops(kind, batch)
     floor_us = flops / rate * 1e6
     return {
         "name": name,
@@ -125,9 +141,43 @@ def time_xor(cfg: harness.TimingConfig, use_torch: bool, rate: float) -> dict[st
         "max_abs_param_diff": rep["check"]["max_abs_param_diff_vs_numpy"],
     }
     return _case_report(
-        "xor", case.description + " (functional ops, manual SGD)", "xor", case.batch, results,
+        "xor", case.description + " (functional ops, manual SGD)", case.batch, results,
         XOR_TARGET, check, rep["other_processes_cpus"], rep["rounds"], rate,
+        rw.step_flops("xor", case.batch),
     )  # fmt: skip
+
+
+def time_sequence(
+    section: str, cfg: harness.TimingConfig, use_torch: bool, rate: float
+) -> dict[str, Any]:
+    """The ``gpt`` or ``lstm`` row (``run_sequences.py``), as a case of the main table."""
+    timer = run_sequences.time_gpt if section == "gpt" else run_sequences.time_lstm
+    row = timer(cfg, use_torch)
+    return _case_report(
+        row["name"], row["description"], row["batch"], row["results"], SEQUENCE_TARGETS[section],
+        row["check"], row["other_processes_cpus"], row["rounds"], rate, row["step_flops"],
+    )  # fmt: skip
+
+
+def time_scaling(
+    args: argparse.Namespace, cfg: harness.TimingConfig, use_torch: bool, rate: float, say: Any
+) -> list[dict[str, Any]]:
+    """The scaling rows (``run_scaling.py``): MLP SGD steps against batch and depth."""
+    rows = []
+    for sweep, work in run_scaling.workloads(args.scaling_batches, args.scaling_depths):
+        row = time_workload(work, cfg, use_torch, False, rate, None)
+        rows.append({**row, "sweep": sweep, "sizes": list(work.sizes)})
+        say(f"  done {work.name}", file=sys.stderr)
+    return rows
+
+
+def section_config(
+    cfg: harness.TimingConfig, args: argparse.Namespace, section: str
+) -> harness.TimingConfig:
+    """``cfg`` with the section's default number of rounds, unless --repeat or --quick."""
+    if args.repeat is not None or args.quick or section not in SECTION_REPEAT:
+        return cfg
+    return dataclasses.replace(cfg, repeat=SECTION_REPEAT[section])
 
 
 def measure_processes(
@@ -245,6 +295,11 @@ def format_checks(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def int_list(text: str) -> tuple[int, ...]:
+    """``"32,128"`` → ``(32, 128)`` (empty items are skipped)."""
+    return tuple(int(v) for v in text.split(",") if v)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="chainrule vs PyTorch vs scikit-learn: step times, memory, import time."
@@ -253,7 +308,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     harness.add_timing_arguments(parser)
     parser.add_argument(
         "--batches",
-        type=lambda s: tuple(int(v) for v in s.split(",") if v),
+        type=int_list,
         default=DEFAULT_BATCHES,
         help="comma-separated MLP batch sizes (default: 32,128,1024)",
     )
@@ -265,6 +320,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=lambda s: tuple(v for v in s.split(",") if v),
         default=SECTIONS,
         help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})",
+    )
+    parser.add_argument(
+        "--scaling-batches",
+        type=int_list,
+        default=run_scaling.DEFAULT_BATCHES,
+        help="batch sizes of the scaling section's batch sweep (default: 32,...,4096)",
+    )
+    parser.add_argument(
+        "--scaling-depths",
+        type=int_list,
+        default=run_scaling.DEFAULT_DEPTHS,
+        help="Linear-layer counts of the scaling section's depth sweep (default: 2,4,8,16)",
     )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-sklearn", action="store_true", help="leave scikit-learn out")
@@ -303,20 +370,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     say()
 
     rate = gemm["flops_per_s"]
-    cases = []
-    if "mlp" in args.only:
-        for opt in (o for o in args.optimizers.split(",") if o):
-            for batch in args.batches:
-                work = rw.make_workload("mlp", opt, batch)
-                cases.append(time_workload(work, cfg, use_torch, use_sklearn, rate))
-                say(f"  done {work.name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    if "xor" in args.only:
-        cases.append(time_xor(cfg, use_torch, rate))
-        say(f"  done xor ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    if "cnn" in args.only:
-        work = rw.make_workload("cnn", "adam", rw.CNN_BATCH)
-        cases.append(time_workload(work, cfg, use_torch, False, rate))
-        say(f"  done {work.name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    cases = time_cases(args, cfg, use_torch, use_sklearn, rate, say)
+    scaling: list[dict[str, Any]] = []
+    if "scaling" in args.only:
+        scaling = time_scaling(args, section_config(cfg, args, "scaling"), use_torch, rate, say)
     processes = measure_processes(args.only, args.quick, use_torch, say)
 
     report = {
@@ -325,24 +382,74 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "created": harness.utc_timestamp(),
         "quick": bool(args.quick),
         "timing": vars(cfg),
+        "section_repeat": {s: section_config(cfg, args, s).repeat for s in SECTION_REPEAT},
         "unit": "microseconds per training step (forward + backward + optimizer step)",
         "machine": facts,
         "cases": cases,
+        "scaling": scaling,
         "processes": processes,
         "elapsed_seconds": time.perf_counter() - started,
     }
+    print_report(report, say)
+    harness.write_json(args.json, report)
+    say(f"\nwrote {args.json} ({report['elapsed_seconds']:.0f} s)")
+    return report
+
+
+def time_cases(
+    args: argparse.Namespace,
+    cfg: harness.TimingConfig,
+    use_torch: bool,
+    use_sklearn: bool,
+    rate: float,
+    say: Any,
+) -> list[dict[str, Any]]:
+    """The rows of the main table, section by section, in the order of SECTIONS."""
+    started = time.perf_counter()
+    cases = []
+
+    def done(name: str) -> None:
+        say(f"  done {name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    if "mlp" in args.only:
+        for opt in (o for o in args.optimizers.split(",") if o):
+            for batch in args.batches:
+                work = rw.make_workload("mlp", opt, batch)
+                target = MLP_TARGETS.get(batch)
+                cases.append(time_workload(work, cfg, use_torch, use_sklearn, rate, target))
+                done(work.name)
+    if "xor" in args.only:
+        cases.append(time_xor(cfg, use_torch, rate))
+        done("xor")
+    if "cnn" in args.only:
+        work = rw.make_workload("cnn", "adam", rw.CNN_BATCH)
+        cases.append(time_workload(work, cfg, use_torch, False, rate, CNN_TARGET))
+        done(work.name)
+    for section in ("gpt", "lstm"):
+        if section in args.only:
+            cases.append(
+                time_sequence(section, section_config(cfg, args, section), use_torch, rate)
+            )
+            done(cases[-1]["name"])
+    return cases
+
+
+def print_report(report: dict[str, Any], say: Any) -> None:
+    """The main table, the scaling table, fresh-process measures, checks and load."""
+    cases, scaling, processes = report["cases"], report["scaling"], report["processes"]
     if cases:
         say(format_table(report))
+        say()
+    if scaling:
+        say("scaling: MLP SGD step against batch size and depth (no targets)")
+        say(run_scaling.format_scaling(scaling))
         say()
     if processes:
         say(format_processes(processes))
         say()
-    if cases:
-        say(format_checks(report))
-        say(harness.format_load(cases))
-    harness.write_json(args.json, report)
-    say(f"\nwrote {args.json} ({report['elapsed_seconds']:.0f} s)")
-    return report
+    if cases or scaling:
+        say(format_checks({"cases": cases + scaling}))
+        say(harness.format_load(cases + scaling))
 
 
 if __name__ == "__main__":

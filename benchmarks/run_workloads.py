@@ -61,19 +61,28 @@ class Workload:
     x: np.ndarray
     labels: np.ndarray
     params: list[np.ndarray]  # chainrule/PyTorch layout, in model.parameters() order
+    sizes: tuple[int, ...] = MLP_SIZES  # the MLP's layer widths, input first (unused by the CNN)
 
     @property
     def batch(self) -> int:
         return int(self.x.shape[0])
 
 
-def _build(nn: Any, kind: str) -> Any:
-    """The architecture in ``nn`` (chainrule.nn or torch.nn): both expose the same names."""
+def mlp_sizes(depth: int, width: int = 256) -> tuple[int, ...]:
+    """Widths of an MLP with ``depth`` Linear layers: 784, then ``width`` each, then 10."""
+    return (MLP_SIZES[0],) + (width,) * (depth - 1) + (MLP_SIZES[-1],)
+
+
+def _build(nn: Any, kind: str, sizes: tuple[int, ...] = MLP_SIZES) -> Any:
+    """The architecture in ``nn`` (chainrule.nn or torch.nn): both expose the same names.
+
+    The MLP is Linear, ReLU, ..., Linear through ``sizes`` (784-256-128-10 by default).
+    """
     if kind == "mlp":
-        a, b, c, d = MLP_SIZES
-        return nn.Sequential(
-            nn.Linear(a, b), nn.ReLU(), nn.Linear(b, c), nn.ReLU(), nn.Linear(c, d)
-        )
+        layers = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])  # no ReLU after the last Linear
     # LeNet-style: 28 -> conv3 26 -> pool 13 -> conv3 11 -> pool 5; 16 * 5 * 5 = 400 features.
     return nn.Sequential(
         nn.Conv2d(1, 8, 3),
@@ -87,24 +96,33 @@ def _build(nn: Any, kind: str) -> Any:
     )
 
 
-def make_workload(kind: str, optimizer: str, batch: int, seed: int = 0) -> Workload:
-    """An MLP 784-256-128-10 or the LeNet-style CNN, with a random batch and initial weights."""
+def make_workload(
+    kind: str,
+    optimizer: str,
+    batch: int,
+    seed: int = 0,
+    sizes: tuple[int, ...] = MLP_SIZES,
+    name: str | None = None,
+) -> Workload:
+    """An MLP (784-256-128-10, or ``sizes``) or the LeNet-style CNN, with a random batch and
+    initial weights; ``name`` defaults to ``{kind}-{optimizer}-{batch}``."""
     cr.manual_seed(seed)
-    params = [p.numpy().copy() for p in _build(cnn, kind).parameters()]
+    params = [p.numpy().copy() for p in _build(cnn, kind, sizes).parameters()]
     rng = np.random.default_rng(seed + batch)
-    shape = (batch, MLP_SIZES[0]) if kind == "mlp" else (batch, 1, 28, 28)
+    shape = (batch, sizes[0]) if kind == "mlp" else (batch, 1, 28, 28)
     x = rng.random(shape, dtype=np.float32)
     labels = rng.integers(0, 10, size=batch, dtype=np.int64)
-    net = "MLP 784-256-128-10 ReLU" if kind == "mlp" else "LeNet-style CNN, 28x28"
-    name = f"{kind}-{optimizer}-{batch}"
+    widths = "-".join(str(s) for s in sizes)
+    net = f"MLP {widths} ReLU" if kind == "mlp" else "LeNet-style CNN, 28x28"
+    name = name or f"{kind}-{optimizer}-{batch}"
     description = f"{net}, cross-entropy, {optimizer} lr {LR:g}, batch {batch}"
-    return Workload(name, description, kind, optimizer, x, labels, params)
+    return Workload(name, description, kind, optimizer, x, labels, params, sizes)
 
 
 # ----- FLOPs and the GEMM floor ----------------------------------------------------------------
 
 
-def step_flops(kind: str, batch: int) -> float:
+def step_flops(kind: str, batch: int, sizes: tuple[int, ...] = MLP_SIZES) -> float:
     """Multiply-add FLOPs (2 per MAC) of the products in one training step.
 
     Forward products, the weight gradients (as many again) and the input gradients of every
@@ -114,7 +132,7 @@ def step_flops(kind: str, batch: int) -> float:
     if kind == "xor":
         layers = [(2, 4, 1), (4, 1, 1)]  # (fan_in, fan_out, output positions per sample)
     elif kind == "mlp":
-        layers = [(a, b, 1) for a, b in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+        layers = [(a, b, 1) for a, b in zip(sizes[:-1], sizes[1:])]
     else:
         layers = [(1 * 9, 8, 26 * 26), (8 * 9, 16, 11 * 11), (400, 10, 1)]
     macs = [batch * fan_in * fan_out * pos for fan_in, fan_out, pos in layers]
@@ -154,7 +172,7 @@ class ModuleRunner:
         else:
             self.lib, self.nn, self.optim = torch, torch.nn, torch.optim
             self.x, self.y = torch.from_numpy(work.x), torch.from_numpy(work.labels)
-        self.model = _build(self.nn, work.kind)
+        self.model = _build(self.nn, work.kind, work.sizes)
         self.loss_fn = self.nn.CrossEntropyLoss()
         self.reset()
 
@@ -197,7 +215,7 @@ class SklearnRunner:
     def __init__(self, work: Workload) -> None:
         self.work = work
         self.clf = MLPClassifier(
-            hidden_layer_sizes=MLP_SIZES[1:3],
+            hidden_layer_sizes=work.sizes[1:-1],
             solver=work.optimizer,
             batch_size=work.batch,
             max_iter=1,
