@@ -6,15 +6,15 @@ For each function ``f`` of float64 inputs on random shapes (tests/double_backwar
 every first and second derivative (cross terms included) to 1e-10. The linear moves
 (interpolate, pixel_shuffle, embedding, embedding_bag) run cubed, so that ``h`` is not 0.
 
-Where PyTorch itself has no double backward, the reference is PyTorch's own composition of
-ops that have one: embedding_bag (``_embedding_bag_backward`` has no derivative) is compared
-with ``F.embedding`` and per-bag sums, means and maxes, and its first derivatives with the
-native op too; multi-head attention without weights runs PyTorch's math kernel (its flash CPU
-kernel has no double backward). The recurrent modules hold PyTorch's weights, passed as inputs
-through ``functional_call``, so ``g`` and ``h`` reach every parameter. Cases cover the other
-design points: the sorted-runs path of the embedding backward, and embedding's frequency
-scaling, whose second derivative follows a different convention in the two libraries (pinned
-at its test).
+Where PyTorch has no double backward, the reference is PyTorch built from ops that have one:
+embedding_bag (``_embedding_bag_backward`` has no derivative) is ``F.embedding`` with per-bag
+sums, means and maxes, its first derivatives checked against the native op too; attention runs
+PyTorch's math kernel (its flash CPU kernel, which it picks for some shapes and masks, has no
+double backward). The recurrent modules hold PyTorch's weights, passed as inputs through
+``functional_call``, so ``g`` and ``h`` reach every parameter (the fused LSTM layer and the
+step-by-step cells alike). Two places where the libraries differ on purpose are pinned by
+their own tests: PyTorch's 1-D/3-D nearest backward, which is not the adjoint of its forward
+for some scale factors, and embedding's frequency scaling.
 """
 
 from __future__ import annotations
@@ -27,7 +27,29 @@ import pytest
 
 import chainrule as cr
 import chainrule.functional as F
+from chainrule.nn import rnn_cells
 from chainrule.ops.embedding import ONE_HOT_LIMIT
+from double_backward_cases_seq import (
+    BAGS,
+    CELL_FUNCTIONS,
+    EMBEDDING,
+    INTERPOLATE,
+    MHA,
+    RECURRENT,
+    SDPA,
+    bag_fns,
+    bag_layout,
+    constant,
+    constants,
+    functional_of,
+    ints,
+    joined,
+    lookup,
+    mha_arrays,
+    sizing_kwargs,
+    state_shapes,
+    torch_backward_shortcut,
+)
 from double_backward_support import compare_with_torch, second_derivatives
 
 torch = pytest.importorskip("torch")
@@ -39,77 +61,23 @@ def _compare(f: Callable[..., Any], arrays: list[np.ndarray], seed: int) -> None
     compare_with_torch(f, arrays, seed, rtol=1e-10, atol=1e-10, allow_unused=True)
 
 
-def _fn(m: Any) -> Any:
-    return F if m is cr else tF
-
-
-def _t(m: Any, a: Any) -> Any:
-    """A constant (indices, masks, offsets) in library ``m``; None stays None."""
-    return None if a is None else (cr.tensor(a) if m is cr else torch.tensor(a))
-
-
-def _ints(rng: np.random.Generator, low: int, high: int, n: int) -> tuple[int, ...]:
-    return tuple(int(k) for k in rng.integers(low, high, n))
-
-
 # ----- interpolate and pixel shuffle -----------------------------------------------------------
-
-# mode -> (spatial dims it takes, align_corners values)
-MODES = {
-    "nearest": ((1, 2, 3), (None,)),
-    "nearest-exact": ((1, 2, 3), (None,)),
-    "linear": ((1,), (False, True)),
-    "bilinear": ((2,), (False, True)),
-    "bicubic": ((2,), (False, True)),
-    "trilinear": ((3,), (False, True)),
-    "area": ((2,), (None,)),
-}
-INTERPOLATE = [
-    (mode, dims, align, sizing)
-    for mode, (all_dims, aligns) in MODES.items()
-    for dims in all_dims
-    for align in aligns
-    for sizing in ("scale", "size", "recompute")
-]
-
-
-def _sizing(rng: np.random.Generator, spatial: tuple, sizing: str) -> dict[str, Any]:
-    """``size``, or ``scale_factor`` (up or down; one for every axis or one per axis)."""
-    if sizing == "size":
-        return {"size": _ints(rng, 1, 8, len(spatial))}
-    factors = tuple(float(s) for s in np.round(rng.uniform(0.5, 2.6, len(spatial)), 2))
-    kwargs: dict[str, Any] = {"scale_factor": factors if rng.random() < 0.7 else factors[0]}
-    if sizing == "recompute":
-        kwargs["recompute_scale_factor"] = True
-    return kwargs
-
-
-def _torch_backward_shortcut(mode: str, spatial: tuple, kwargs: dict) -> bool:
-    """Whether PyTorch's 1-D/3-D nearest backward would take a shortcut its forward does not
-    (see the test after the next one): an axis keeping or doubling its size off that factor."""
-    factor = kwargs.get("scale_factor")
-    if (
-        mode != "nearest"
-        or len(spatial) == 2
-        or factor is None
-        or "recompute_scale_factor" in kwargs
-    ):
-        return False
-    factors = factor if isinstance(factor, tuple) else (factor,) * len(spatial)
-    outs = [int(np.floor(n * s)) for n, s in zip(spatial, factors)]
-    return any(o in (n, 2 * n) and s != o / n for n, s, o in zip(spatial, factors, outs))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("mode", "dims", "align", "sizing"), INTERPOLATE)
 def test_interpolate_second_derivative_matches_torch(mode, dims, align, sizing, seed):
     rng = np.random.default_rng(seed)
-    shape = _ints(rng, 1, 3, 2) + _ints(rng, 2, 6, dims)
-    kwargs = _sizing(rng, shape[2:], sizing)
-    while _torch_backward_shortcut(mode, shape[2:], kwargs):
-        kwargs = _sizing(rng, shape[2:], sizing)
+    shape = ints(rng, 1, 3, 2) + ints(rng, 2, 6, dims)
+    kwargs = sizing_kwargs(rng, shape[2:], sizing)
+    while torch_backward_shortcut(mode, shape[2:], kwargs):
+        kwargs = sizing_kwargs(rng, shape[2:], sizing)
     kwargs.update(mode=mode, align_corners=align)
-    _compare(lambda m, x: _fn(m).interpolate(x, **kwargs) ** 3, [rng.standard_normal(shape)], seed)
+    _compare(
+        lambda m, x: functional_of(m).interpolate(x, **kwargs) ** 3,
+        [rng.standard_normal(shape)],
+        seed,
+    )
 
 
 @pytest.mark.parametrize("dims", [1, 3])
@@ -141,25 +109,14 @@ def test_nearest_2d_doubling_an_axis_repeats_each_sample_twice_as_torch():
 def test_pixel_shuffle_second_derivative_matches_torch(name, seed):
     rng = np.random.default_rng(seed)
     r, c = int(rng.integers(1, 4)), int(rng.integers(1, 3))
-    lead, (h, w) = _ints(rng, 1, 3, int(rng.integers(0, 3))), _ints(rng, 1, 4, 2)
+    lead, (h, w) = ints(rng, 1, 3, int(rng.integers(0, 3))), ints(rng, 1, 4, 2)
     shape = (*lead, c * r * r, h, w) if name == "pixel_shuffle" else (*lead, c, h * r, w * r)
-    _compare(lambda m, x: getattr(_fn(m), name)(x, r) ** 3, [rng.standard_normal(shape)], seed)
+    _compare(
+        lambda m, x: getattr(functional_of(m), name)(x, r) ** 3, [rng.standard_normal(shape)], seed
+    )
 
 
 # ----- embedding and embedding_bag -------------------------------------------------------------
-
-EMBEDDING = {
-    "plain": {},
-    "padding_idx": {"padding_idx": 1},
-    "negative-padding_idx": {"padding_idx": -1},
-    "max_norm": {"max_norm": 1.0},
-    "max_norm-l1": {"max_norm": 1.5, "norm_type": 1.0},
-}
-
-
-def _lookup(rng: np.random.Generator, rows: int, n_dims: int) -> np.ndarray:
-    """Indices into a table of ``rows`` rows, repeats likely, of a random ``n_dims``-D shape."""
-    return rng.integers(0, rows, _ints(rng, 1, 5, n_dims))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -167,9 +124,11 @@ def _lookup(rng: np.random.Generator, rows: int, n_dims: int) -> np.ndarray:
 def test_embedding_second_derivative_matches_torch(name, seed):
     rng = np.random.default_rng(seed)
     rows, dim = int(rng.integers(3, 8)), int(rng.integers(1, 5))
-    idx, kwargs = _lookup(rng, rows, int(rng.integers(1, 4))), EMBEDDING[name]
+    idx, kwargs = lookup(rng, rows, int(rng.integers(1, 4))), EMBEDDING[name]
     weight = rng.standard_normal((rows, dim))
-    _compare(lambda m, w: _fn(m).embedding(_t(m, idx), w, **kwargs) ** 3, [weight], seed)
+    _compare(
+        lambda m, w: functional_of(m).embedding(constant(m, idx), w, **kwargs) ** 3, [weight], seed
+    )
 
 
 def test_embedding_second_derivative_beyond_the_one_hot_limit_matches_torch():
@@ -179,7 +138,10 @@ def test_embedding_second_derivative_beyond_the_one_hot_limit_matches_torch():
     rows = 150
     idx = rng.integers(0, rows, (4, ONE_HOT_LIMIT // (4 * rows) + 1))
     assert rows * idx.size > ONE_HOT_LIMIT
-    f = lambda m, w: _fn(m).embedding(_t(m, idx), w, padding_idx=3) ** 3  # noqa: E731
+
+    def f(m, w):
+        return functional_of(m).embedding(constant(m, idx), w, padding_idx=3) ** 3
+
     _compare(f, [rng.standard_normal((rows, 3))], 0)
 
 
@@ -193,11 +155,11 @@ def test_embedding_scale_grad_by_freq_second_derivative_is_torchs_divided_by_the
     difference of the first derivative in general: the test pins the convention)."""
     rng = np.random.default_rng(seed)
     rows = 5
-    idx = _lookup(rng, rows, 2)
+    idx = lookup(rng, rows, 2)
     weight = rng.standard_normal((rows, 3))
 
     def f(m, w):
-        return _fn(m).embedding(_t(m, idx), w, scale_grad_by_freq=True) ** 3
+        return functional_of(m).embedding(constant(m, idx), w, scale_grad_by_freq=True) ** 3
 
     (g_ours,), (h_ours,) = second_derivatives(cr, f, [weight], np.random.default_rng(seed))
     (g_torch,), (h_torch,) = second_derivatives(torch, f, [weight], np.random.default_rng(seed))
@@ -206,75 +168,17 @@ def test_embedding_scale_grad_by_freq_second_derivative_is_torchs_divided_by_the
     np.testing.assert_allclose(h_ours * counts, h_torch, rtol=1e-10, atol=1e-10)
 
 
-# (mode, layout, padded, per-sample weights): every mode, 2-D input or offsets (with and
-# without include_last_offset, empty bags among them), padding_idx or not.
-BAGS = [
-    (mode, layout, padded, weighted)
-    for mode in ("sum", "mean", "max")
-    for layout in ("2d", "offsets", "offsets-last")
-    for padded in (False, True)
-    for weighted in ((False, True) if mode == "sum" else (False,))
-]
-
-
-def _bag_layout(rng: np.random.Generator, rows: int, layout: str) -> tuple[np.ndarray, dict]:
-    """Indices and the offsets arguments; ``bag`` (each index's bag) in the dict."""
-    if layout == "2d":
-        n_bags, length = _ints(rng, 1, 4, 2)
-        idx = rng.integers(0, rows, (n_bags, length))
-        return idx, {"bag": np.repeat(np.arange(n_bags), length), "n_bags": n_bags}
-    n = int(rng.integers(1, 9))
-    starts = np.r_[0, np.sort(rng.integers(0, n + 1, int(rng.integers(0, 4))))]
-    bag = np.searchsorted(starts, np.arange(n), side="right") - 1
-    offsets = np.r_[starts, n] if layout == "offsets-last" else starts
-    kwargs = {"offsets": offsets, "include_last_offset": layout == "offsets-last"}
-    return rng.integers(0, rows, n), {"bag": bag, "n_bags": starts.size, **kwargs}
-
-
-def _torch_bag(w, psw, idx, layout: dict, mode: str, pad: int | None):
-    """PyTorch's embedding_bag composed from ops with a double backward."""
-    flat = idx.reshape(-1)
-    rows = tF.embedding(torch.tensor(flat), w)
-    if psw is not None:
-        rows = rows * psw.reshape(-1, 1)
-    reduce = {"sum": lambda r: r.sum(0), "mean": lambda r: r.mean(0)}
-    reduce["max"] = lambda r: r.max(0).values
-    outs = []
-    for b in range(layout["n_bags"]):
-        picks = np.flatnonzero((layout["bag"] == b) & (flat != (-1 if pad is None else pad)))
-        empty = torch.zeros(w.shape[1], dtype=w.dtype)
-        outs.append(reduce[mode](rows[torch.tensor(picks)]) if picks.size else empty)
-    return torch.stack(outs)
-
-
-def _bag_fns(idx: np.ndarray, layout: dict, mode: str, pad: int | None):
-    """f(lib, weight[, per_sample_weights]) for the helper (PyTorch's side composed), and
-    PyTorch's native op on the same arguments."""
-    kwargs = {"mode": mode, "padding_idx": pad}
-    if "include_last_offset" in layout:
-        kwargs["include_last_offset"] = layout["include_last_offset"]
-
-    def call(m, w, psw):
-        offsets = _t(m, layout.get("offsets"))
-        return _fn(m).embedding_bag(_t(m, idx), w, offsets, per_sample_weights=psw, **kwargs)
-
-    def f(m, w, psw=None):
-        return (call(cr, w, psw) if m is cr else _torch_bag(w, psw, idx, layout, mode, pad)) ** 3
-
-    return f, lambda w, psw=None: call(torch, w, psw) ** 3
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("mode", "layout", "padded", "weighted"), BAGS)
 def test_embedding_bag_second_derivative_matches_torch(mode, layout, padded, weighted, seed):
     rng = np.random.default_rng(seed)
     rows, dim = int(rng.integers(3, 7)), int(rng.integers(1, 4))
-    idx, bags = _bag_layout(rng, rows, layout)
+    idx, bags = bag_layout(rng, rows, layout)
     pad = int(rng.integers(0, rows)) if padded else None
     arrays = [rng.standard_normal((rows, dim))]
     if weighted:
         arrays.append(rng.standard_normal(idx.shape))
-    f, native = _bag_fns(idx, bags, mode, pad)
+    f, native = bag_fns(idx, bags, mode, pad)
     _compare(f, arrays, seed)
     # The first derivatives against the native op as well (same v: the helper draws it first).
     g_ours, _ = second_derivatives(cr, f, arrays, np.random.default_rng(seed))
@@ -283,3 +187,125 @@ def test_embedding_bag_second_derivative_matches_torch(mode, layout, padded, wei
     v = torch.tensor(np.random.default_rng(seed).standard_normal(tuple(y.shape)))
     for ours, theirs in zip(g_ours, torch.autograd.grad(y, xs, v)):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# ----- attention -------------------------------------------------------------------------------
+
+
+def _math_kernel() -> Any:
+    """PyTorch's math attention kernel: its flash CPU kernel, which it picks for some shapes
+    and masks, has no double backward."""
+    return torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(SDPA))
+def test_scaled_dot_product_attention_second_derivative_matches_torch(name, seed):
+    (bq, bk, bv), options, float_mask = SDPA[name]
+    rng = np.random.default_rng(seed)
+    L, S, E, Ev = ints(rng, 1, 6, 2) + ints(rng, 1, 5, 2)
+    kwargs = options(rng, L, S)
+    arrays = [rng.standard_normal(s) for s in (bq + (L, E), bk + (S, E), bv + (S, Ev))]
+    if float_mask:
+        arrays.append(rng.standard_normal((bq[-1], 1, S)))
+
+    def f(m, q, k, v, *mask):
+        extra = constants(m, kwargs) | ({"attn_mask": mask[0]} if mask else {})
+        with _math_kernel():
+            return functional_of(m).scaled_dot_product_attention(q, k, v, **extra)
+
+    _compare(f, arrays, seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(MHA))
+def test_multi_head_attention_forward_second_derivative_matches_torch(name, seed):
+    rng = np.random.default_rng(seed)
+    heads, L, S, N = int(rng.integers(1, 4)), *ints(rng, 1, 5, 3)
+    E = heads * int(rng.integers(1, 3))
+    flags = MHA[name](rng, L, S, N, heads)
+    output = flags.pop("output", 0)
+    named = mha_arrays(rng, E, L, S, N, flags)
+    fixed = {"in_proj_weight": None, "bias_k": None, "bias_v": None, "add_zero_attn": False}
+    fixed |= {"embed_dim_to_check": E, "num_heads": heads, "dropout_p": 0.0, "training": False}
+
+    def f(m, *xs):
+        kwargs = fixed | constants(m, flags) | dict(zip(named, xs))
+        with _math_kernel():
+            return functional_of(m).multi_head_attention_forward(**kwargs)[output]
+
+    _compare(f, list(named.values()), seed)
+
+
+# ----- recurrent layers and cells --------------------------------------------------------------
+
+
+def _twins(cls: str, sizes: tuple[int, int], kwargs: dict, seed: int):
+    """PyTorch's module, chainrule's, their parameter names and PyTorch's values."""
+    torch.manual_seed(seed)
+    theirs = getattr(torch.nn, cls)(*sizes, **kwargs, dtype=torch.float64)
+    ours = getattr(cr.nn, cls)(*sizes, **kwargs, dtype=np.float64)
+    names = [n for n, _ in theirs.named_parameters()]
+    assert names == [n for n, _ in ours.named_parameters()]
+    return theirs, ours, names, [p.detach().numpy().copy() for p in theirs.parameters()]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(RECURRENT))
+def test_recurrent_second_derivative_matches_torch(name, seed):
+    cls, kwargs, with_state, batched = RECURRENT[name]
+    rng = np.random.default_rng(seed)
+    (features, hidden), (steps, n) = ints(rng, 1, 4, 2), ints(rng, 1, 4, 2)
+    hidden += 1  # ≥ 2: room for proj_size 1
+    theirs, ours, names, params = _twins(cls, (features, hidden), kwargs, seed)
+    batch = (n,) if batched else ()
+    if cls.endswith("Cell"):
+        x_shape = (*batch, features)
+    elif kwargs.get("batch_first") and batched:
+        x_shape = (n, steps, features)
+    else:
+        x_shape = (steps, *batch, features)
+    states = [rng.standard_normal(s) for s in state_shapes(cls, kwargs, batch, hidden)]
+    states = states if with_state else []
+
+    def f(m, x, *rest):
+        hx, ps = rest[: len(states)], rest[len(states) :]
+        call = cr.func.functional_call if m is cr else torch.func.functional_call
+        args = (x,) if not hx else (x, hx[0] if len(hx) == 1 else tuple(hx))
+        return joined(call(ours if m is cr else theirs, dict(zip(names, ps)), args))
+
+    _compare(f, [rng.standard_normal(x_shape), *states, *params], seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_packed_sequence_second_derivative_matches_torch(cls, seed):
+    rng = np.random.default_rng(seed)
+    features, hidden, steps, n = ints(rng, 1, 4, 2) + ints(rng, 2, 5, 2)
+    lengths = [steps, *ints(rng, 1, steps + 1, n - 1)]
+    theirs, ours, names, params = _twins(cls, (features, hidden, 2), {"bidirectional": True}, seed)
+
+    def f(m, x, *ps):
+        utils = (cr if m is cr else torch).nn.utils.rnn
+        packed = utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        call = cr.func.functional_call if m is cr else torch.func.functional_call
+        out, state = call(ours if m is cr else theirs, dict(zip(names, ps)), (packed,))
+        return joined((utils.pad_packed_sequence(out)[0], state))
+
+    _compare(f, [rng.standard_normal((steps, n, features)), *params], seed)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("name", sorted(CELL_FUNCTIONS))
+def test_cell_function_second_derivative_matches_torch(name, bias):
+    rng = np.random.default_rng(len(name))
+    features, hidden, n = ints(rng, 1, 5, 3)
+    gates = CELL_FUNCTIONS[name] * hidden
+    shapes = [(n, features), (n, hidden), (gates, features), (gates, hidden)]
+    shapes += [(gates,), (gates,)] if bias else []
+
+    def f(m, x, h, *weights):
+        cell = getattr(rnn_cells if m is cr else torch, name)
+        return joined(cell(x, (h, 0.5 * h) if name == "lstm_cell" else h, *weights))
+
+    _compare(f, [rng.standard_normal(s) for s in shapes], 0)
