@@ -87,6 +87,31 @@ def col2im(
     return gp
 
 
+def col2im_rows(
+    cols: np.ndarray, padded_shape: tuple[int, ...], kernel: Pair, dilation: Pair
+) -> np.ndarray:
+    """:func:`col2im` for stride 1 from columns laid out a whole padded row wide:
+    ``cols`` ``(N, C, kh, kw, OH·Wp)``, ``[n, c, i, j, y·Wp + x]`` the gradient of window
+    ``(y, x)`` at offset ``(i, j)`` for ``x < OW`` and **zero** for ``OW ≤ x < Wp``.
+
+    Why: in that layout each kernel offset's cells are one contiguous run of the flattened
+    padded plane, so each of the kh·kw additions walks runs of OH·Wp elements instead of OH·N·C
+    rows of OW. The zero columns land on cells that are also reached by real columns (or on
+    ``slack`` cells past the plane, dropped): adding ±0 changes no sum, whose order is that of
+    :func:`col2im`, so the result has its bits. Returns a view ``(N, C, Hp, Wp)``.
+    Plain form: :func:`col2im` of ``cols[..., :OW]`` (in ``(N, C, kh, kw, OH, OW)``).
+    """
+    n, c, hp, wp = padded_shape
+    (kh, kw), run = kernel, cols.shape[-1]
+    slack = dilation[1] * (kw - 1)  # the zero columns of the last row reach this far past it
+    flat = np.zeros((n, c, hp * wp + slack), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dilation[0] * wp + j * dilation[1]
+            flat[:, :, start : start + run] += cols[:, :, i, j]
+    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
+
+
 class Im2col(Function):
     """cols = windows of pad(x):  dL/dx = Col2im(dL/dcols) (each window's gradient added back).
 
