@@ -65,20 +65,30 @@ def sizing_kwargs(rng: np.random.Generator, spatial: tuple, sizing: str) -> dict
 
 
 def torch_backward_shortcut(mode: str, spatial: tuple, kwargs: dict) -> bool:
-    """Whether PyTorch's 1-D/3-D nearest backward would take a shortcut its forward does not: an
-    axis keeping or doubling its size with another scale factor (its gradient is then not the
-    adjoint of its forward; test_nearest_gradient_is_the_adjoint_of_the_forward_where_...)."""
+    """Whether PyTorch's backward would take a shortcut its forward does not, its gradient then
+    not being the adjoint of its forward (SHORTCUTS): under a scale factor that does not match
+    the sizes, nearest (1-D/3-D) copies an axis that keeps its size and halves one that
+    doubles; bicubic copies the gradient when no axis changes size. (Conservative: an axis of
+    size 1, where both agree, is flagged too.)"""
     factor = kwargs.get("scale_factor")
-    if (
-        mode != "nearest"
-        or len(spatial) == 2
-        or factor is None
-        or "recompute_scale_factor" in kwargs
-    ):
+    if factor is None or "recompute_scale_factor" in kwargs:
         return False
     factors = factor if isinstance(factor, tuple) else (factor,) * len(spatial)
     outs = [int(np.floor(n * s)) for n, s in zip(spatial, factors)]
-    return any(o in (n, 2 * n) and s != o / n for n, s, o in zip(spatial, factors, outs))
+    off = [s != o / n for n, s, o in zip(spatial, factors, outs)]
+    if mode == "nearest" and len(spatial) != 2:
+        return any(o in (n, 2 * n) and f for n, o, f in zip(spatial, outs, off))
+    return mode == "bicubic" and outs == list(spatial) and any(off)
+
+
+# name -> (mode, spatial size, scale factors): where PyTorch's backward takes a shortcut that
+# its forward does not (torch_backward_shortcut)
+SHORTCUTS = {
+    "nearest-1d-doubling": ("nearest", (2,), (2.3,)),
+    "nearest-1d-same-size": ("nearest", (4,), (1.1,)),
+    "nearest-3d-doubling": ("nearest", (2, 1, 3), (2.3, 1.0, 1.4)),
+    "bicubic-same-size": ("bicubic", (3, 2), (1.2, 1.3)),
+}
 
 
 # ----- embedding and embedding_bag -------------------------------------------------------------

@@ -12,9 +12,9 @@ sums, means and maxes, its first derivatives checked against the native op too; 
 PyTorch's math kernel (its flash CPU kernel, which it picks for some shapes and masks, has no
 double backward). The recurrent modules hold PyTorch's weights, passed as inputs through
 ``functional_call``, so ``g`` and ``h`` reach every parameter (the fused LSTM layer and the
-step-by-step cells alike). Two places where the libraries differ on purpose are pinned by
-their own tests: PyTorch's 1-D/3-D nearest backward, which is not the adjoint of its forward
-for some scale factors, and embedding's frequency scaling.
+step-by-step cells alike). Two places where the libraries differ are pinned by their own
+tests: PyTorch's nearest (1-D/3-D) and bicubic backward, which for some scale factors is not
+the adjoint of its forward, and embedding's frequency scaling (a convention).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from double_backward_cases_seq import (
     MHA,
     RECURRENT,
     SDPA,
+    SHORTCUTS,
     bag_fns,
     bag_layout,
     constant,
@@ -80,18 +81,29 @@ def test_interpolate_second_derivative_matches_torch(mode, dims, align, sizing, 
     )
 
 
-@pytest.mark.parametrize("dims", [1, 3])
-def test_nearest_gradient_is_the_adjoint_of_the_forward_where_torchs_backward_shortcuts(dims):
-    """2 → 4 samples with scale_factor 2.3: the forward takes samples 0, 0, 0, 1, PyTorch's
-    forward too, but PyTorch's 1-D and 3-D nearest backward kernels take the doubling shortcut
-    (0, 0, 1, 1: a gradient of ones gives 2, 2). chainrule's gradient is its forward's adjoint."""
-    shape, factors = (1, 1, 2) + (1,) * (dims - 1), (2.3,) + (1.0,) * (dims - 1)
-    x = cr.tensor(np.arange(2.0).reshape(shape), requires_grad=True)
-    y = F.interpolate(x, scale_factor=factors, mode="nearest")
-    theirs = tF.interpolate(torch.tensor(x.numpy()), scale_factor=factors, mode="nearest")
-    np.testing.assert_array_equal(y.numpy(), theirs.numpy())
-    y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy().reshape(-1), [3.0, 1.0])
+@pytest.mark.parametrize("name", sorted(SHORTCUTS))
+def test_interpolate_gradient_is_the_adjoint_of_the_forward_where_torchs_backward_shortcuts(name):
+    """E.g. 2 → 4 samples with nearest and scale_factor 2.3: the forward takes samples 0, 0, 0, 1
+    (PyTorch's forward too), PyTorch's 1-D backward the halving shortcut 0, 0, 1, 1. chainrule's
+    gradient is the adjoint of the forward: M·v, row j of M the output of unit input j."""
+    mode, spatial, factors = SHORTCUTS[name]
+    n = int(np.prod(spatial))
+    units = np.eye(n).reshape(n, 1, *spatial)  # a batch of the n unit inputs
+
+    def forward(m, x):
+        return functional_of(m).interpolate(x, scale_factor=factors, mode=mode)
+
+    matrix = forward(cr, cr.tensor(units)).numpy().reshape(n, -1)
+    theirs = forward(torch, torch.tensor(units)).numpy().reshape(n, -1)
+    np.testing.assert_allclose(matrix, theirs, rtol=1e-12, atol=1e-15)
+    rng = np.random.default_rng(0)
+    x = cr.tensor(rng.standard_normal((1, 1, *spatial)), requires_grad=True)
+    y = forward(cr, x)
+    v = rng.standard_normal(tuple(y.shape))
+    (g,) = cr.autograd.grad(y, [x], cr.tensor(v))
+    np.testing.assert_allclose(
+        g.numpy().reshape(-1), matrix @ v.reshape(-1), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_nearest_2d_doubling_an_axis_repeats_each_sample_twice_as_torch():
