@@ -11,6 +11,7 @@ where each op's forward and backward live side by side.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -173,18 +174,22 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    @property
-    def grad(self) -> Tensor | None:
-        """Accumulated gradient (a Tensor of this tensor's shape), or None."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: Tensor | None) -> None:
+    def _set_grad(self, value: Tensor | None) -> None:
         if value is not None:
             value = value if isinstance(value, Tensor) else Tensor(value)
-            if value.shape != self.shape:
+            if value._data.shape != self._data.shape:
                 raise ValueError(f"assigned grad has shape {value.shape}; expected {self.shape}")
         self._grad = value
+
+    # The getter is C code, operator.attrgetter("_grad"), rather than the plain
+    #     @property
+    #     def grad(self): return self._grad
+    # which is a Python call each time: every optimizer step reads each parameter's .grad.
+    grad = property(
+        operator.attrgetter("_grad"),
+        _set_grad,
+        doc="Accumulated gradient (a Tensor of this tensor's shape), or None.",
+    )
 
     @property
     def is_leaf(self) -> bool:
@@ -242,7 +247,10 @@ class Tensor:
                     f"one has shape {self._data.shape}. Reduce it first (e.g. .sum() or .mean()) "
                     "or pass a gradient of the same shape."
                 )
-            backward(self, np.ones(self._data.shape, self._data.dtype), retain_graph)
+            # np.ones(shape, dtype) without its Python layer: one call per training step.
+            seed = np.empty(self._data.shape, self._data.dtype)
+            seed.fill(1)
+            backward(self, seed, retain_graph)
             return
         given = grad._data if isinstance(grad, Tensor) else grad
         g = np.asarray(given, dtype=self.dtype)

@@ -71,7 +71,9 @@ def topological_order_of(roots: list[Tensor]) -> list[Tensor]:
 def _order(roots: list[Tensor]) -> list[Tensor]:
     order: list[Tensor] = []
     seen = set(roots)
-    stack = [(root, iter(root._ctx.inputs)) for root in reversed(roots)]
+    stack = []
+    for root in reversed(roots):  # a loop, not a list comprehension: no frame for one root
+        stack.append((root, iter(root._ctx.inputs)))
     while stack:
         node, parents = stack[-1]
         for parent in parents:

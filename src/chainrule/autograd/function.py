@@ -111,13 +111,20 @@ class Function:
         ``forward`` as keywords.
         """
         fn = cls()
-        # Unrolled for one to three inputs: this is the per-op overhead every small network pays.
         n = len(inputs)
         try:
+            # Plain form: data = fn.forward(*[t._data for t in inputs], **params). Written out
+            # for one to three inputs, and without ** when there are no settings (an empty one
+            # still builds a dict and makes a slower call): this is the per-op overhead every
+            # small network pays.
             if n == 1:
-                data = fn.forward(inputs[0]._data, **params)
+                a = inputs[0]._data
+                data = fn.forward(a, **params) if params else fn.forward(a)
             elif n == 2:
-                data = fn.forward(inputs[0]._data, inputs[1]._data, **params)
+                a, b = inputs[0]._data, inputs[1]._data
+                data = fn.forward(a, b, **params) if params else fn.forward(a, b)
+            elif n == 3 and not params:  # linear(x, W, b)
+                data = fn.forward(inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
                 data = fn.forward(*[t._data for t in inputs], **params)
         except ValueError as err:

@@ -76,5 +76,7 @@ def keepdim_alias(op_name: str, keepdim: bool, keepdims: bool) -> bool:
 
 def as_float(x: Any) -> Tensor:
     """Integer tensors become the default float dtype, as math functions of them do in PyTorch."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "f":
+        return x  # the common call, answered before as_tensor's (one call less per op)
     x = as_tensor(x)
     return x if x._data.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
