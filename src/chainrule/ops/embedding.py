@@ -134,7 +134,9 @@ def embedding(
     Shapes: ``input`` ``(*)`` integer, ``weight`` ``(num_embeddings, embedding_dim)`` → output
     ``(*, embedding_dim)``. The ``padding_idx`` row gets no gradient; ``max_norm`` renormalizes
     the looked-up rows of ``weight`` in place first; ``scale_grad_by_freq`` divides each row's
-    gradient by how often its index occurs in ``input``.
+    gradient by how often its index occurs in ``input``. That division is a convention, so a
+    second derivative through it is one too: chainrule divides at each pass through the look-up
+    (the weight-weight term by the count squared), PyTorch's double backward by the count once.
     """
     if sparse:
         raise ValueError(

@@ -202,9 +202,11 @@ def interpolate(
         ``recompute_scale_factor`` is True it also sets the sampling step, 1/factor, as in
         PyTorch. Give ``size`` or ``scale_factor``, not both.
     mode : str
-        'nearest' (PyTorch's floor rule), 'nearest-exact' (pixel centres), 'linear' (3-D),
-        'bilinear' (4-D), 'bicubic' (4-D, a = −0.75, borders replicated), 'trilinear' (5-D),
-        or 'area' (4-D, adaptive average pooling).
+        'nearest' (PyTorch's floor rule; on 4-D input an axis that keeps or doubles its size
+        is copied or repeated whatever the factor, as PyTorch's 2-D kernel does),
+        'nearest-exact' (pixel centres), 'linear' (3-D), 'bilinear' (4-D), 'bicubic' (4-D,
+        a = −0.75, borders replicated), 'trilinear' (5-D), or 'area' (4-D, adaptive average
+        pooling).
     align_corners : bool, optional
         For the interpolating modes: True maps the corner samples onto each other; False (the
         default) maps pixel centres with half-pixel offsets. Not allowed with the other modes.
@@ -216,7 +218,9 @@ def interpolate(
     Returns
     -------
     Tensor
-        ``(N, C, *size)``; gradients flow to ``input`` (the adjoint of the resampling).
+        ``(N, C, *size)``; gradients flow to ``input`` (the adjoint of the resampling; where
+        PyTorch's nearest 1-D/3-D or bicubic backward takes a size shortcut its forward does
+        not, under a non-matching scale factor, the gradients differ from PyTorch's).
     """
     x = as_float(input)
     _check_mode(x, mode, align_corners, antialias)
