@@ -163,11 +163,12 @@ def time_scaling(
     args: argparse.Namespace, cfg: harness.TimingConfig, use_torch: bool, rate: float, say: Any
 ) -> list[dict[str, Any]]:
     """The scaling rows (``run_scaling.py``): MLP SGD steps against batch and depth."""
+    started = time.perf_counter()
     rows = []
     for sweep, work in run_scaling.workloads(args.scaling_batches, args.scaling_depths):
         row = time_workload(work, cfg, use_torch, False, rate, None)
         rows.append({**row, "sweep": sweep, "sizes": list(work.sizes)})
-        say(f"  done {work.name}", file=sys.stderr)
+        say(f"  done {work.name} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return rows
 
 
@@ -216,6 +217,8 @@ def measure_processes(
 # ----- report ----------------------------------------------------------------------------------
 
 _YES = {None: "-", True: "yes", False: "no"}
+#: The sequence rows' verdict (below 1e-4: the same work; see gpt_step.check_agreement).
+AGREE_TEXT = {None: "", True: " (same work)", False: " (NOT the same work: check the models)"}
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -283,9 +286,10 @@ def format_checks(report: dict[str, Any]) -> str:
         ch = c["check"]
         diffs = ", ".join(f"{k} {v:.1e}" for k, v in ch["max_abs_param_diff"].items())
         dtype = f"; sklearn dtype {ch['sklearn_dtype']}" if "sklearn_dtype" in ch else ""
+        agree = AGREE_TEXT[ch["agree"]] if "agree" in ch else ""
         lines.append(
             f"{c['name']}: max |Δparam| vs {ch['reference']} after {ch['steps']} steps: "
-            f"{diffs or '-'}{dtype}"
+            f"{diffs or '-'}{dtype}{agree}"
         )
     if any("sklearn_dtype" in c["check"] for c in report["cases"]):
         lines.append(
