@@ -249,6 +249,15 @@ def mha_arrays(
     return {k: rng.standard_normal(s) for k, s in shapes.items()}
 
 
+# name -> keyword arguments of nn.MultiheadAttention besides (embed_dim, num_heads)
+MHA_MODULES = {
+    "plain": {},
+    "kdim-vdim-batch-first": {"kdim": 3, "vdim": 2, "batch_first": True},
+    "bias-kv-zero-attn": {"add_bias_kv": True, "add_zero_attn": True},
+    "no-bias": {"bias": False},
+}
+
+
 # ----- recurrent layers and cells --------------------------------------------------------------
 
 # name -> (class, keyword arguments, initial state given, batched)

@@ -35,6 +35,7 @@ from double_backward_cases_seq import (
     EMBEDDING,
     INTERPOLATE,
     MHA,
+    MHA_MODULES,
     RECURRENT,
     SDPA,
     SHORTCUTS,
@@ -60,6 +61,16 @@ SEEDS = range(2)
 
 def _compare(f: Callable[..., Any], arrays: list[np.ndarray], seed: int) -> None:
     compare_with_torch(f, arrays, seed, rtol=1e-10, atol=1e-10, allow_unused=True)
+
+
+def _twins(cls: str, sizes: tuple[int, ...], kwargs: dict, seed: int):
+    """PyTorch's module, chainrule's, their parameter names and PyTorch's values."""
+    torch.manual_seed(seed)
+    theirs = getattr(torch.nn, cls)(*sizes, **kwargs, dtype=torch.float64)
+    ours = getattr(cr.nn, cls)(*sizes, **kwargs, dtype=np.float64)
+    names = [n for n, _ in theirs.named_parameters()]
+    assert names == [n for n, _ in ours.named_parameters()]
+    return theirs, ours, names, [p.detach().numpy().copy() for p in theirs.parameters()]
 
 
 # ----- interpolate and pixel shuffle -----------------------------------------------------------
@@ -114,6 +125,17 @@ def test_nearest_2d_doubling_an_axis_repeats_each_sample_twice_as_torch():
     theirs = tF.interpolate(torch.tensor(x), scale_factor=(2.3, 1.7), mode="nearest").numpy()
     np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(ours[0, 0, :, 0], [0.0, 0.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["upsample", "upsample_nearest", "upsample_bilinear"])
+def test_deprecated_upsample_second_derivative_matches_torch(name):
+    rng = np.random.default_rng(0)
+    with pytest.warns(UserWarning, match="deprecated"):
+        _compare(
+            lambda m, x: getattr(functional_of(m), name)(x, scale_factor=1.5) ** 3,
+            [rng.standard_normal((2, 3, 4, 3))],
+            0,
+        )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -249,17 +271,26 @@ def test_multi_head_attention_forward_second_derivative_matches_torch(name, seed
     _compare(f, list(named.values()), seed)
 
 
+@pytest.mark.parametrize("name", sorted(MHA_MODULES))
+def test_multihead_attention_module_second_derivative_matches_torch(name):
+    kwargs = MHA_MODULES[name]
+    rng = np.random.default_rng(len(name))
+    theirs, ours, names, params = _twins("MultiheadAttention", (4, 2), kwargs, 0)
+    L, S, N = ints(rng, 1, 5, 3)
+    kdim, vdim = kwargs.get("kdim", 4), kwargs.get("vdim", 4)
+    lead = (lambda s: (N, s)) if kwargs.get("batch_first") else (lambda s: (s, N))
+    shapes = [(*lead(L), 4), (*lead(S), kdim), (*lead(S), vdim)]
+
+    def f(m, q, k, v, *ps):
+        call = cr.func.functional_call if m is cr else torch.func.functional_call
+        with _math_kernel():
+            out, weights = call(ours if m is cr else theirs, dict(zip(names, ps)), (q, k, v))
+        return out * weights.sum()
+
+    _compare(f, [rng.standard_normal(s) for s in shapes] + params, 0)
+
+
 # ----- recurrent layers and cells --------------------------------------------------------------
-
-
-def _twins(cls: str, sizes: tuple[int, int], kwargs: dict, seed: int):
-    """PyTorch's module, chainrule's, their parameter names and PyTorch's values."""
-    torch.manual_seed(seed)
-    theirs = getattr(torch.nn, cls)(*sizes, **kwargs, dtype=torch.float64)
-    ours = getattr(cr.nn, cls)(*sizes, **kwargs, dtype=np.float64)
-    names = [n for n, _ in theirs.named_parameters()]
-    assert names == [n for n, _ in ours.named_parameters()]
-    return theirs, ours, names, [p.detach().numpy().copy() for p in theirs.parameters()]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
