@@ -200,6 +200,11 @@ SDPA = {
         False,
     ),
     "float-mask": (((2, 3), (3,), (3,)), lambda r, L, S: {}, True),
+    "float-mask-minus-inf-dead-row": (
+        ((2,), (2,), (2,)),
+        lambda r, L, S: {"attn_mask": np.where(bool_mask(r, (2, L, S), True), 0.0, -np.inf)},
+        False,
+    ),
     "causal": (((2,), (2,), (2,)), lambda r, L, S: {"is_causal": True}, False),
     "scale-dropout-zero": (
         ((3,), (3,), (3,)),
