@@ -53,6 +53,94 @@ def _previous(first: Any, seq: Any, reverse: bool) -> Any:
     return np.concatenate(pieces, axis=0)
 
 
+def _sigmoid_(x: np.ndarray) -> None:
+    """x ← σ(x) = 1 / (1 + e^−x) in place (as :func:`sigmoid`, the same bits)."""
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += 1
+    np.divide(1, x, out=x)
+
+
+def _run_in_place(
+    ih: np.ndarray, h0: np.ndarray, c0: np.ndarray, w: np.ndarray, b: np.ndarray, order: range
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The forward loop on arrays, each step written into preallocated outputs (no
+    temporaries, no copies); the same operations, in the same order, as
+    :meth:`LSTMLayer._forward_recorded`. Returns out (2, T, B, H), the gates i, f, g, o
+    after their nonlinearities (T, B, 4H) and tanh c (T, B, H)."""
+    steps, batch, gates = ih.shape
+    size = gates // 4
+    out = np.empty((2, steps, batch, size), ih.dtype)
+    acts = np.empty_like(ih)
+    tanh_cs = np.empty((steps, batch, size), ih.dtype)
+    h, c, w_t, ig = h0, c0, w.T, np.empty((batch, size), ih.dtype)
+    with np.errstate(over="ignore"):  # as in sigmoid()
+        for t in order:
+            z = acts[t]
+            np.matmul(h, w_t, out=z)  # z = ih[t] + (h W_hhᵀ + b_hh)
+            z += b
+            z += ih[t]
+            i, f, g, o = (z[:, k * size : (k + 1) * size] for k in range(4))
+            _sigmoid_(z[:, : 2 * size])
+            np.tanh(g, out=g)
+            _sigmoid_(o)
+            c_new, tanh_c, h = out[1, t], tanh_cs[t], out[0, t]
+            np.multiply(f, c, out=c_new)  # c' = f c + i g
+            np.multiply(i, g, out=ig)
+            c_new += ig
+            np.tanh(c_new, out=tanh_c)
+            np.multiply(o, tanh_c, out=h)  # h' = o tanh c'
+            c = c_new
+    return out, acts, tanh_cs
+
+
+def _gate_grads_(
+    dz: np.ndarray,
+    act: np.ndarray,
+    dc: np.ndarray,
+    dh: np.ndarray,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+) -> None:
+    """dz ← one step's gradient with respect to the four pre-activations, in place."""
+    size = dc.shape[1]
+    di, df, dg, do = (dz[:, k * size : (k + 1) * size] for k in range(4))
+    i, f, g, o = (act[:, k * size : (k + 1) * size] for k in range(4))
+    np.multiply(dc, g, out=di)
+    np.multiply(dc, c_prev, out=df)
+    np.multiply(dc, i, out=dg)
+    np.multiply(dh, tanh_c, out=do)
+    # σ′ = σ(1 − σ) for i and f (side by side), o; tanh′ = 1 − g² for g
+    for gate, grad in ((act[:, : 2 * size], dz[:, : 2 * size]), (o, do)):
+        grad *= gate * (1 - gate)
+    dg *= 1 - g * g
+
+
+def _bptt_in_place(
+    grad: np.ndarray,
+    acts: np.ndarray,
+    tanh_cs: np.ndarray,
+    c_prev: np.ndarray,
+    w: np.ndarray,
+    order: range,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backward loop on arrays, each step's dz written into one (T, B, 4H) array; the
+    same operations as :meth:`LSTMLayer._through_time`. Returns dz, dh and dc before the
+    first step."""
+    dz = np.empty_like(acts)
+    size = tanh_cs.shape[2]
+    dh_next = dc_next = None
+    for t in reversed(order):
+        dh, dc = grad[0, t], grad[1, t]
+        if dh_next is not None:
+            dh, dc = dh + dh_next, dc + dc_next
+        o, tanh_c = acts[t, :, 3 * size :], tanh_cs[t]
+        dc = dc + dh * (o * (1 - tanh_c * tanh_c))  # through h = o tanh c
+        _gate_grads_(dz[t], acts[t], dc, dh, c_prev[t], tanh_c)
+        dh_next, dc_next = dz[t] @ w, dc * acts[t, :, size : 2 * size]
+    return dz, dh_next, dc_next
+
+
 class LSTMLayer(Function):
     """dz_t = [dc·g·σ′(i), dc·c_{t−1}·σ′(f), dc·i·tanh′(g), dh·tanh(c_t)·σ′(o)]; dh_{t−1} = dz_t W.
 
@@ -64,7 +152,17 @@ class LSTMLayer(Function):
     def forward(self, ih, h0, c0, w_hh, b_hh, reverse=False):
         """ih (T, B, 4H) = x W_ihᵀ + b_ih; h0, c0 (B, H); w_hh (4H, H); b_hh (4H,)
         → (2, T, B, H): the hidden states, then the cell states, of every step."""
-        size = h0.shape[1]
+        self.h0, self.c0, self.w_hh, self.reverse = h0, c0, w_hh, reverse
+        order = _time_order(ih.shape[0], reverse)
+        if isinstance(ih, np.ndarray):  # the first-order pass: the in-place loop below
+            self.out, self.acts, self.tanh_cs = _run_in_place(ih, h0, c0, w_hh, b_hh, order)
+            return self.out
+        return self._forward_recorded(ih, h0, c0, w_hh, b_hh)
+
+    def _forward_recorded(self, ih, h0, c0, w_hh, b_hh):
+        """The step in plain NumPy calls, which on tensors (``create_graph=True``, see the
+        module docstring) record a graph: what :func:`_run_in_place` does without copies."""
+        size, reverse = h0.shape[1], self.reverse
         h, c = h0, c0
         hs, cs, acts, tanh_cs = [], [], [], []
         for t in _time_order(ih.shape[0], reverse):
@@ -86,7 +184,6 @@ class LSTMLayer(Function):
                 seq.reverse()
         out = np.stack(hs + cs).reshape((2, ih.shape[0]) + tuple(h0.shape))
         self.out, self.acts, self.tanh_cs = out, np.stack(acts), np.stack(tanh_cs)
-        self.h0, self.c0, self.w_hh, self.reverse = h0, c0, w_hh, reverse
         return out
 
     def _slopes(self) -> Any:
@@ -98,7 +195,8 @@ class LSTMLayer(Function):
         return np.concatenate([sig[..., : 2 * size], 1 - g * g, sig[..., 3 * size :]], axis=2)
 
     def _through_time(self, grad: Any) -> tuple[Any, Any, Any]:
-        """dz of every step (T, B, 4H) in time order, and dh and dc before the first step."""
+        """dz of every step (T, B, 4H) in time order, and dh and dc before the first step, in
+        plain NumPy calls (they record on tensors): :func:`_bptt_in_place` without copies."""
         acts, tanh_cs, size = self.acts, self.tanh_cs, self.h0.shape[1]
         slopes = self._slopes()
         c_prev = _previous(self.c0, self.out[1], self.reverse)
@@ -122,7 +220,12 @@ class LSTMLayer(Function):
 
     def backward(self, grad):
         need = self.needs_input_grad
-        dz, dh0, dc0 = self._through_time(grad)
+        if isinstance(grad, np.ndarray):
+            c_prev = _previous(self.c0, self.out[1], self.reverse)
+            order = _time_order(grad.shape[1], self.reverse)
+            dz, dh0, dc0 = _bptt_in_place(grad, self.acts, self.tanh_cs, c_prev, self.w_hh, order)
+        else:
+            dz, dh0, dc0 = self._through_time(grad)
         steps, batch, gates = dz.shape
         flat = dz.reshape((steps * batch, gates))
         dw = db = None
