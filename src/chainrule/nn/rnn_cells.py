@@ -6,6 +6,11 @@ product and spend only ``h W_hhᵀ`` — one product for all gates — per time 
 then slices of that product, in PyTorch's order (LSTM: i, f, g, o; GRU: r, z, n). Everything
 is composed of differentiable ops, so backpropagation through time is the engine's ordinary
 backward over the unrolled graph.
+
+``nn.LSTM`` on a padded batch runs :func:`lstm_update`'s step as one op per layer instead
+(:func:`chainrule.ops.recurrent.lstm_layer`, backpropagation through time written by hand);
+``lstm_update`` stays the readable definition, and what ``LSTMCell``, packed batches of several
+lengths and ``proj_size`` use.
 """
 
 from __future__ import annotations
