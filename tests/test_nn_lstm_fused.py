@@ -130,3 +130,20 @@ def test_final_states_of_the_fused_lstm_are_the_last_step_of_each_direction():
     np.testing.assert_array_equal(h.numpy()[0], out.numpy()[-1, :, :3])  # forward: step T−1
     np.testing.assert_array_equal(h.numpy()[1], out.numpy()[0, :, 3:])  # reverse: step 0
     assert c.shape == (2, 2, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_derivatives_are_the_same_bits_with_and_without_create_graph(dtype):
+    # Without create_graph the op runs its in-place loops on arrays; with it, the plain form
+    # on tensors (recording): the same operations in the same order.
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=dtype, generator=5)
+    x = np.random.default_rng(3).standard_normal((6, 2, 3)).astype(dtype)
+    results = []
+    for create_graph in (False, True):
+        xt = cr.tensor(x, requires_grad=True)
+        out, (h, c) = lstm(xt)
+        loss = (out * out).sum() + (h * c).sum()
+        grads = cr.autograd.grad(loss, [xt, *lstm.parameters()], create_graph=create_graph)
+        results.append([out.detach().numpy()] + [g.detach().numpy() for g in grads])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

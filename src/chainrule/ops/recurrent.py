@@ -7,9 +7,13 @@ and keeps what backward needs; its backward is the loop run backwards, then two 
 products: ``dW_hh = Σ_t dz_tᵀ h_{t−1}`` as one (4H, T·B) × (T·B, H) product and
 ``db_hh = Σ_t Σ_rows dz_t``, instead of a small product and a sum at every step.
 
-Both passes are written with NumPy calls and operators only, so under ``create_graph=True``
-the same code runs on tensors (:mod:`chainrule.autograd.higher_order`) and records its own
-graph: the op is twice differentiable.
+Each pass is written twice, side by side. The plain form (:meth:`LSTMLayer._forward_recorded`,
+:meth:`LSTMLayer._through_time`) uses NumPy calls and operators only, so under
+``create_graph=True`` it runs on tensors (:mod:`chainrule.autograd.higher_order`) and records
+its own graph: the op is twice differentiable. On arrays (every first-order pass) the same
+operations, in the same order and so with the same bits, run in place
+(:func:`_run_in_place`, :func:`_bptt_in_place`): each step writes into preallocated arrays
+instead of allocating temporaries and stacking them at the end.
 
 Rounding: the forward pass adds in the order of ``lstm_update`` (``ih + (h W_hhᵀ + b_hh)``,
 ``σ(f) c + σ(i) tanh(g)``), but its sigmoid is ``1 / (1 + e^−x)`` rather than
