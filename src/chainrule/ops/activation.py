@@ -61,11 +61,15 @@ class ReLU(Function):
     """d relu(x)/dx = 1 where x > 0, else 0 (so relu′(0) = 0)."""
 
     def forward(self, x):
-        self.out = np.maximum(x, 0)
-        return self.out
+        # The mask is taken once here, so backward is one multiply instead of a comparison
+        # and a multiply (plain form: save the output, backward grad * (out > 0)). x > 0 and
+        # out > 0 are the same mask (NaN compares False in both), so the bits do not change;
+        # a bool mask is a constant of the derivative in a create_graph pass, as before.
+        self.positive = x > 0
+        return np.maximum(x, 0)
 
     def backward(self, grad):
-        return (grad * (self.out > 0),)
+        return (grad * self.positive,)
 
 
 class LeakyReLU(Function):
