@@ -19,8 +19,10 @@ Rounding: the forward pass adds in the order of ``lstm_update`` (``ih + (h W_hh�
 ``σ(f) c + σ(i) tanh(g)``), but its sigmoid is ``1 / (1 + e^−x)`` rather than
 :func:`chainrule.ops.activation.stable_sigmoid` (``exp(−logaddexp(0, −x))``, ~50× slower on
 float32), which rounds differently by up to ~6e-7 relative in float32; the backward pass sums
-the weight gradients in another order. Results agree with the step-by-step graph to float
-rounding, not bit for bit.
+W_hh's gradient in another order (one product over all steps). Results agree with the
+step-by-step graph to float rounding, not bit for bit: on the char-LSTM benchmark (2 layers of
+256, 32 × 64 steps, float32) outputs, final states and every gradient differ from it by at most
+4.8e-7 of their largest entry; in float64 by ~1e-15.
 """
 
 from __future__ import annotations
