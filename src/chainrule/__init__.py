@@ -104,6 +104,7 @@ from chainrule.training import (
     fit,
     predict,
     train_step,
+    tune_allocator,
 )
 
 __version__ = "0.1.0"
@@ -216,6 +217,7 @@ __all__ = [
     "summary",
     "tensor",
     "train_step",
+    "tune_allocator",
     "training",
     "TrainingError",
 ]

@@ -1,6 +1,8 @@
 """Training: ``train_step`` (one step of gradient descent), ``fit``, ``evaluate``, ``predict``,
-the ``History`` they record, callbacks, metrics and checkpoints."""
+the ``History`` they record, callbacks, metrics and checkpoints, and ``tune_allocator`` (the
+malloc setting ``fit`` makes, for hand-written loops)."""
 
+from chainrule.training.allocator import tune_allocator
 from chainrule.training.callbacks import Callback, CallbackList, EarlyStopping, LambdaCallback
 from chainrule.training.checkpoint import checkpoint_path
 from chainrule.training.evaluation import evaluate, predict
@@ -28,4 +30,5 @@ __all__ = [
     "predict",
     "train_epoch",
     "train_step",
+    "tune_allocator",
 ]
