@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import chainrule as cr
 import engine_step
 import harness
 import run_scaling
@@ -337,6 +338,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=run_scaling.DEFAULT_DEPTHS,
         help="Linear-layer counts of the scaling section's depth sweep (default: 2,4,8,16)",
     )
+    parser.add_argument(
+        "--allocator",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="tuned (default): call chainrule.tune_allocator() first, as fit() does (glibc's "
+        "malloc keeps freed memory for the next step; the process-wide setting applies to "
+        "PyTorch and scikit-learn too); default: glibc's own thresholds",
+    )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-sklearn", action="store_true", help="leave scikit-learn out")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
@@ -356,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     use_sklearn = not args.no_sklearn and rw.MLPClassifier is not None
     say = (lambda *a, **k: None) if args.quiet else print
     started = time.perf_counter()
+    tuned = args.allocator == "tuned" and cr.tune_allocator()
 
     facts = harness.machine_facts(rw.torch, rw.TORCH_IMPORT_ERROR, not args.no_torch)
     facts["sklearn"] = rw.sklearn.__version__ if rw.sklearn is not None else None
@@ -366,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     facts["gemm_float32"] = gemm
     say(harness.format_facts(facts))
     say(f"scikit-learn: {facts['sklearn'] or facts['sklearn_status']}")
+    facts["allocator"] = "tuned" if tuned else "default"
+    say(f"malloc: {'tune_allocator() (what fit() sets)' if tuned else 'glibc defaults'}")
     say(
         f"NumPy float32 GEMM rate: {gemm['flops_per_s'] / 1e9:.1f} GFLOP/s "
         f"({gemm['n']}x{gemm['n']} product, median of {gemm['repeat']})"
