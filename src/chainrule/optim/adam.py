@@ -105,7 +105,10 @@ class Adam(Optimizer):
         check_flag("decoupled_weight_decay", options["decoupled_weight_decay"])
         check_common_options(options)
 
-    def _prepare_state(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]):
+    def _prepare_state(
+        self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Create a parameter's state on its first step (and the maximum when amsgrad is on)."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros(param.shape, param.dtype)
@@ -139,7 +142,9 @@ class Adam(Optimizer):
         names = ("exp_avg", "exp_avg_sq")
         return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
 
-    def _segment_key(self, state: dict[str, Any]) -> Any:
+    def _segment_key(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> Any:
+        if not state or (group["amsgrad"] and "max_exp_avg_sq" not in state):
+            self._prepare_state(param, state, group)
         return state["step"]  # the bias corrections depend on it
 
     def _update_segment(

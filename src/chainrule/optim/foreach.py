@@ -19,16 +19,16 @@ grouped step equals the per-parameter step exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from chainrule._tensor import Tensor
 
-#: What a list of segments was built for: per segment, its state names, dtype and the
-#: (id, shape) of each parameter.
-Signature = tuple[tuple[tuple[str, ...], str, tuple[tuple[int, tuple[int, ...]], ...]], ...]
+#: What a list of segments was built for: per segment, its state names, dtype, and the ids and
+#: shapes of its parameters.
+Signature = tuple[tuple[tuple[str, ...], str, tuple[int, ...], tuple[tuple[int, ...], ...]], ...]
 
 
 class FlatSegment:
@@ -51,7 +51,7 @@ class FlatSegment:
 
     def __init__(self, params: list[Tensor], dtype: np.dtype, state_names: tuple[str, ...]):
         self.params = params
-        self.grads: list[np.ndarray] = []
+        self.grads: Sequence[np.ndarray] = ()
         self.dtype = dtype
         self.state_names = state_names
         self._shapes = [p._data.shape for p in params]
@@ -78,7 +78,11 @@ class FlatSegment:
         return views
 
     def read_gradient(
-        self, rule: Callable, gradient: np.ndarray | None, names: tuple[str, ...], *args: Any
+        self,
+        rule: Callable[..., Any],
+        gradient: np.ndarray | None,
+        names: tuple[str, ...],
+        *args: Any,
     ) -> None:
         """Run ``rule(g, *buffers, *args)``, the part of an update that reads the gradient:
         once on the flat buffers when ``gradient`` is flat, else per parameter on this step's
@@ -95,7 +99,7 @@ class FlatSegment:
         for p, step in zip(self.params, self.views(name)):
             p._data -= step
 
-    def bind(self, states: list[dict[str, Any]]) -> None:
+    def bind(self, states: Sequence[dict[str, Any]]) -> None:
         """Make every parameter's state arrays the segment's views.
 
         An entry that is already the view costs one identity check. One that is missing gets
@@ -115,12 +119,6 @@ def signature(layout: list[tuple[tuple[str, ...], str, list[Tensor]]]) -> Signat
     """What identifies a segment layout: which parameters, of which shapes and dtype, hold
     which state. ``layout`` lists (state names, dtype string, parameters) per segment."""
     return tuple(
-        (names, dtype, tuple((id(p), p._data.shape) for p in params))
+        (names, dtype, tuple(map(id, params)), tuple([p._data.shape for p in params]))
         for names, dtype, params in layout
     )
-
-
-def can_share_buffers(param: np.ndarray, grad: np.ndarray) -> bool:
-    """Whether a parameter can join a segment: a gradient of its own shape and dtype (otherwise
-    the per-parameter update, which casts as NumPy does, handles it)."""
-    return grad.dtype == param.dtype and grad.shape == param.shape

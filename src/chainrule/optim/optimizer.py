@@ -23,7 +23,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, write_clock
-from chainrule.optim.foreach import FlatSegment, Signature, can_share_buffers, signature
+from chainrule.optim.foreach import FlatSegment, Signature, signature
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 StateDict = dict[str, Any]
@@ -112,11 +112,10 @@ class Optimizer:
         """The per-parameter state arrays a segment holds flat."""
         return ()
 
-    def _prepare_state(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]):
-        """Create what a parameter's first grouped step needs (before it joins a segment)."""
-
-    def _segment_key(self, state: dict[str, Any]) -> Any:
-        """Parameters whose keys differ (e.g. Adam's step counts) go in different segments."""
+    def _segment_key(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> Any:
+        """Ready ``state`` for a grouped step (creating it on the first) and return the key that
+        sorts parameters into segments: those whose keys differ (e.g. Adam's step counts) are
+        updated separately."""
         return None
 
     def _update_segment(
@@ -215,45 +214,53 @@ class Optimizer:
         """The grouped form: parameters of one dtype and :meth:`_segment_key` are updated
         together by :meth:`_update_segment`, a few whole-buffer ufunc calls instead of ~10 per
         parameter. Gradients of another shape or dtype take :meth:`_update` instead."""
-        buckets: dict[tuple[str, Any], list[Tensor]] = {}
+        # Written out flat, without helper calls: this loop runs for every parameter, every step.
+        buckets: dict[tuple[np.dtype, Any], list[tuple[Tensor, dict[str, Any], np.ndarray]]] = {}
+        all_state, key_of = self.state, self._segment_key
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            state = self.state.get(p)
+            state = all_state.get(p)
             if state is None:
-                state = self.state[p] = {}
-            param, grad = p._data, p.grad._data
-            if not can_share_buffers(param, grad):
-                self._update(param, grad, state, group)
+                state = all_state[p] = {}
+            param, g = p._data, grad._data
+            if g.dtype != param.dtype or g.shape != param.shape:
+                # The per-parameter update casts and broadcasts as NumPy does; a flat buffer of
+                # the parameter's dtype would round the gradient first.
+                self._update(param, g, state, group)
                 p._version += 1
                 continue
-            self._prepare_state(param, state, group)
-            buckets.setdefault((param.dtype.str, self._segment_key(state)), []).append(p)
-        if not buckets:
-            return
-        segments = self._segments(index, group, buckets)
-        for (_, key), segment in zip(buckets, segments):
-            states = [self.state[p] for p in segment.params]
-            segment.grads = [p.grad._data for p in segment.params]
-            segment.bind(states)
-            self._update_segment(segment, states, group, key)
-            for p in segment.params:
-                p._version += 1
+            bucket = (param.dtype, key_of(param, state, group))
+            entries = buckets.get(bucket)
+            if entries is None:
+                entries = buckets[bucket] = []
+            entries.append((p, state, g))
+        if buckets:
+            self._update_buckets(index, group, buckets)
 
-    def _segments(
-        self, index: int, group: dict[str, Any], buckets: dict[tuple[str, Any], list[Tensor]]
-    ) -> list[FlatSegment]:
-        """The segments for this step's buckets: last step's when they hold the same parameters
-        (the usual case), else new ones (which copy the existing state in when bound)."""
+    def _update_buckets(
+        self,
+        index: int,
+        group: dict[str, Any],
+        buckets: dict[tuple[np.dtype, Any], list[tuple[Tensor, dict[str, Any], np.ndarray]]],
+    ) -> None:
+        """Bind each bucket of (parameter, state, gradient) to its segment and update it."""
         names = self._segment_state(group)
-        layout = [(names, dtype, params) for (dtype, _), params in buckets.items()]
-        wanted = signature(layout)
+        layout = [(names, dtype, *zip(*entries)) for (dtype, _), entries in buckets.items()]
+        wanted = signature([(n, dtype.str, params) for n, dtype, params, _, _ in layout])
         cached = self._segment_cache.get(index)
         if cached is not None and cached[0] == wanted:
-            return cached[1]
-        segments = [FlatSegment(params, np.dtype(dtype), names) for _, dtype, params in layout]
-        self._segment_cache[index] = (wanted, segments)
-        return segments
+            segments = cached[1]
+        else:  # new parameters, shapes or steps: new buffers, which bind copies the state into
+            segments = [FlatSegment(list(ps), dtype, names) for _, dtype, ps, _, _ in layout]
+            self._segment_cache[index] = (wanted, segments)
+        for (_, key), (_, _, params, states, grads), segment in zip(buckets, layout, segments):
+            segment.grads = grads
+            segment.bind(states)
+            self._update_segment(segment, states, group, key)
+            for p in params:
+                p._version += 1
 
     def _segment_gradient(
         self, segment: FlatSegment, weight_decay: float, maximize: bool

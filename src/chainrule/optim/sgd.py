@@ -107,7 +107,8 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.empty(param.shape, param.dtype)
             # Reserved on the first step when dampening needs it: only a first step allocates.
             tmp = self._scratch(param, 1) if dampening != 0 or group["nesterov"] else None
-            accumulate_momentum(g, buf, tmp, momentum, dampening, first)
+            decay_momentum(buf, momentum, first)
+            add_gradient(g, buf, tmp, dampening, first)
             if group["nesterov"]:
                 g, g_is_temporary = nesterov_direction(g, buf, tmp, momentum), True
             else:
@@ -125,7 +126,7 @@ class SGD(Optimizer):
     def _segment_state(self, group: dict[str, Any]) -> tuple[str, ...]:
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
-    def _segment_key(self, state: dict[str, Any]) -> Any:
+    def _segment_key(self, param: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> Any:
         return "momentum_buffer" in state  # False: the first step, which copies the gradient
 
     def _update_segment(
@@ -137,12 +138,12 @@ class SGD(Optimizer):
         direction = "gradient"
         if momentum != 0:
             first = not key
-            if dampening != 0:
-                names = ("momentum_buffer", "tmp")
-                segment.read_gradient(accumulate_momentum, g, names, momentum, dampening, first)
-            else:  # no temporary needed: pass None in its place
-                args = (None, momentum, dampening, first)
-                segment.read_gradient(accumulate_momentum, g, ("momentum_buffer",), *args)
+            buf = segment.flat("momentum_buffer")
+            decay_momentum(buf, momentum, first)
+            names = ("momentum_buffer", "tmp") if dampening != 0 else ("momentum_buffer",)
+            # Without dampening no temporary is needed: None takes its place.
+            args = (dampening, first) if dampening != 0 else (None, dampening, first)
+            segment.read_gradient(add_gradient, g, names, *args)
             direction = "momentum_buffer"
             if group["nesterov"]:
                 names = ("momentum_buffer", "tmp")
@@ -154,21 +155,21 @@ class SGD(Optimizer):
         segment.subtract_from_params(out)
 
 
-def accumulate_momentum(
-    g: np.ndarray,
-    buf: np.ndarray,
-    tmp: np.ndarray | None,
-    momentum: float,
-    dampening: float,
-    first: bool,
+def decay_momentum(buf: np.ndarray, momentum: float, first: bool) -> None:
+    """The first half of ``buf ← μ·buf + (1−τ)·g``: ``buf ← μ·buf`` in place (nothing on the
+    ``first`` step, when :func:`add_gradient` copies the gradient in)."""
+    if not first:
+        buf *= momentum
+
+
+def add_gradient(
+    g: np.ndarray, buf: np.ndarray, tmp: np.ndarray | None, dampening: float, first: bool
 ) -> None:
-    """``buf ← μ·buf + (1−τ)·g`` in place, or ``buf ← g`` on the ``first`` step; ``tmp`` is a
-    temporary of the same shape, needed only when dampening τ ≠ 0."""
+    """The second half: ``buf ← buf + (1−τ)·g``, or ``buf ← g`` on the ``first`` step; ``tmp``
+    is a temporary of the same shape, needed only when dampening τ ≠ 0."""
     if first:
         np.copyto(buf, g)
-        return
-    buf *= momentum
-    if dampening == 0:
+    elif dampening == 0:
         buf += g
     else:
         assert tmp is not None
