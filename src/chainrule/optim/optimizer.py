@@ -10,6 +10,12 @@ Subclasses write :meth:`Optimizer._update`, which changes ``param`` in place fro
 a parameter's first step: state buffers are created once, and the temporaries an update needs
 come from a pool of scratch arrays shared by all parameters of the same shape and dtype
 (parameters are updated one at a time, so they can share).
+
+A rule may also write a grouped update (SGD and Adam do; ``foreach=None`` or True selects it,
+``foreach=False`` keeps the loop above): :meth:`Optimizer._update_segment` updates, at once, all
+parameters of a group that share a dtype and a :meth:`Optimizer._segment_key`, their state held
+in the flat buffers of a :class:`~chainrule.optim.foreach.FlatSegment`. Both forms call the same
+functions of arrays, so they give the same bits.
 """
 
 from __future__ import annotations
@@ -460,8 +466,9 @@ def check_flag(name: str, value: Any) -> None:
 def check_common_options(options: dict[str, Any]) -> None:
     """Validate PyTorch's implementation switches that an optimizer's defaults include.
 
-    ``foreach`` (None, False or True) only chooses between PyTorch's per-tensor and batched
-    kernels; every update here is already whole-array NumPy, so all three give the same step.
+    ``foreach`` (None, False or True) chooses, for optimizers that have one (SGD, Adam, AdamW),
+    the grouped update over flat buffers (None, True) or the per-parameter loop (False); the
+    two give the same step, bit for bit, and other optimizers always loop.
     ``differentiable``, ``capturable`` and ``fused`` select behaviours chainrule lacks (a step
     recorded by autograd, CUDA-graph capture, fused device kernels), so they must stay off.
     """
