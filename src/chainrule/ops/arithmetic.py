@@ -203,7 +203,9 @@ class Linear(Function):
                 # (CPU time, one BLAS thread).
                 gw = grad.T @ x
             if len(need) > 2 and need[2]:
-                gb = grad.sum(axis=0)
+                # np.add.reduce is what grad.sum(axis=0) runs, without ndarray.sum's Python
+                # layer (the same bits; on tensors it records a sum, as .sum would).
+                gb = np.add.reduce(grad, axis=0)
         return gx, gw, gb
 
 
