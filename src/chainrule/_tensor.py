@@ -26,8 +26,7 @@ _GRAPH_DROPPED = (
     "backward pass, which would cut it out of the graph of the gradient: the op's backward "
     "must compute with NumPy functions or chainrule ops, not copy into arrays"
 )
-# float(t), int(t) of such a tensor: the number carries no history, so the gradient built
-# from it would silently stop depending on t.
+# float(t), int(t) of such a tensor: a number has no history, so the gradient would stop there.
 _NUMBER_DROPPED = (
     "{}() of a tensor that requires grad inside a create_graph=True backward pass would cut "
     "the graph of the gradient (a Python number has no history): the op's backward must keep "
@@ -440,83 +439,7 @@ class Tensor:
         """``x[index] = value`` in place: counted, and recorded when a gradient needs it."""
         inplace_ops.setitem(self, index, value)
 
-    # Comparisons give bool tensors and are never differentiated.
-    def _compare(self, other: Any, op: Callable[[Any, Any], Any]) -> Tensor:
-        return Tensor._wrap(op(self._data, other._data if isinstance(other, Tensor) else other))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
-
-    # ----- methods mirroring chainrule.functional ------------------------------------------
-    # Reductions, shape ops, exp/log/sqrt/abs, clip/clamp, maximum/minimum, matmul and pow are
-    # the functional ops themselves: see the P1 section at the end of this file.
-
-    @property
-    def T(self) -> Tensor:
-        """All dimensions reversed (the matrix transpose for 2-D tensors)."""
-        return F.permute(self, tuple(range(self.ndim))[::-1])
-
-    def tanh(self) -> Tensor:
-        return F.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return F.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return F.relu(self)
-
-    # ----- creation, dtypes, devices (issue 10)
-    def to(self, *args: Any, non_blocking: bool = False, copy: bool = False, **kw: Any) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: this tensor in
-        that dtype, on the CPU (another device is refused); itself if nothing changes, unless
-        ``copy=True``. Differentiable between float dtypes."""
-        dtype = devices.target_dtype(args, kw, Tensor)
-        out = self if dtype is None else F.cast(self, dtype)
-        return self.clone() if copy and out is self else out
-
-    astype = to
-
-    def cpu(self, memory_format: Any = None) -> Tensor:
-        """Itself: every tensor is on the CPU."""
-        return self
-
-    def cuda(self, device: Any = None, non_blocking: bool = False, **kw: Any) -> Tensor:
-        """Refused: chainrule runs on the CPU only."""
-        raise devices.no_device("cuda" if device is None else device, "Tensor.cuda()")
-
-    @property
-    def device(self) -> devices.device:
-        """``device(type='cpu')``, always."""
-        return devices.CPU
-
-    is_cuda = False
-    is_cpu = True
-
-    def get_device(self) -> int:
-        """-1, PyTorch's answer for a CPU tensor."""
-        return -1
-
-    def float(self) -> Tensor:
-        return F.cast(self, np.float32)
-
-    def double(self) -> Tensor:
-        return F.cast(self, np.float64)
-
+    # ==, <, .T, to(), float()… are bound in chainrule.tensor_methods; hashing is by identity.
     __hash__ = object.__hash__
 
 

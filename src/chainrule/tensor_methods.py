@@ -213,3 +213,69 @@ Tensor.new_ones = _new_filled("new_ones", 1)  # type: ignore[attr-defined]
 Tensor.new_empty = _new_filled("new_empty", 0)  # type: ignore[attr-defined]  # zeros, as empty()
 Tensor.new_full = _new_full  # type: ignore[attr-defined]
 Tensor.new_tensor = _new_tensor  # type: ignore[attr-defined]
+
+
+# ----- comparisons: bool tensors, never differentiated
+def _comparison(op: Callable[[Any, Any], Any]) -> Callable[[Tensor, Any], Tensor]:
+    def compare(self: Tensor, other: Any) -> Tensor:
+        return Tensor._wrap(op(self._data, other._data if isinstance(other, Tensor) else other))
+
+    compare.__name__ = compare.__qualname__ = f"__{op.__name__}__"
+    return compare
+
+
+for _dunder, _op in (
+    ("__eq__", np.equal),
+    ("__ne__", np.not_equal),
+    ("__lt__", np.less),
+    ("__le__", np.less_equal),
+    ("__gt__", np.greater),
+    ("__ge__", np.greater_equal),
+):
+    setattr(Tensor, _dunder, _comparison(_op))
+del _dunder, _op
+
+
+# ----- .T and the activations PyTorch has as methods
+Tensor.T = property(  # type: ignore[attr-defined]
+    lambda self: F.permute(self, tuple(range(self.ndim))[::-1]),
+    doc="All dimensions reversed (the matrix transpose for 2-D tensors).",
+)
+Tensor.tanh = F.tanh  # type: ignore[attr-defined]
+Tensor.sigmoid = F.sigmoid  # type: ignore[attr-defined]
+Tensor.relu = F.relu  # type: ignore[attr-defined]
+
+
+# ----- dtypes and devices
+def _to(self: Tensor, *args: Any, non_blocking: bool = False, copy: bool = False, **kw: Any):
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: this tensor in
+    that dtype, on the CPU (another device is refused); itself if nothing changes, unless
+    ``copy=True``. Differentiable between float dtypes."""
+    dtype = devices.target_dtype(args, kw, Tensor)
+    out = self if dtype is None else F.cast(self, dtype)
+    return self.clone() if copy and out is self else out
+
+
+def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    """Itself: every tensor is on the CPU."""
+    return self
+
+
+def _cuda(self: Tensor, device: Any = None, non_blocking: bool = False, **kw: Any) -> Tensor:
+    """Refused: chainrule runs on the CPU only."""
+    raise devices.no_device("cuda" if device is None else device, "Tensor.cuda()")
+
+
+def _get_device(self: Tensor) -> int:
+    """-1, PyTorch's answer for a CPU tensor."""
+    return -1
+
+
+Tensor.to = Tensor.astype = _to  # type: ignore[attr-defined]
+Tensor.cpu = _cpu  # type: ignore[attr-defined]
+Tensor.cuda = _cuda  # type: ignore[attr-defined]
+Tensor.get_device = _get_device  # type: ignore[attr-defined]
+Tensor.device = property(lambda self: devices.CPU, doc="``device(type='cpu')``, always.")  # type: ignore[attr-defined]
+Tensor.is_cuda, Tensor.is_cpu = False, True  # type: ignore[attr-defined]
+Tensor.float = lambda self: F.cast(self, np.float32)  # type: ignore[attr-defined]
+Tensor.double = lambda self: F.cast(self, np.float64)  # type: ignore[attr-defined]
