@@ -83,6 +83,10 @@ DISTANCES = {
         lambda m, a, b: fn(m, "cdist")(a, b, compute_mode="use_mm_for_euclid_dist"),
         [(normal, (3, 4)), (normal, (2, 4))],
     ),
+    "cdist-p2-over-25-rows": (  # torch's own cdist (its mm path, double-differentiable)
+        lambda m, a, b: fn(m, "cdist")(a, b),
+        [(normal, (26, 3)), (normal, (27, 3))],
+    ),
     "cdist-p1": (
         lambda m, a, b: cdist(m, a, b, 1.0) ** 2,
         [(distinct, (3, 4)), (distinct, (2, 4))],
