@@ -101,9 +101,6 @@ for _name in (
     setattr(Tensor, _name, getattr(F, _name))
 del _name
 Tensor.view = F.reshape  # type: ignore[attr-defined]  # every array here is contiguous
-Tensor.eq, Tensor.ne = Tensor.__eq__, Tensor.__ne__  # type: ignore[attr-defined]
-Tensor.lt, Tensor.le = Tensor.__lt__, Tensor.__le__  # type: ignore[attr-defined]
-Tensor.gt, Tensor.ge = Tensor.__gt__, Tensor.__ge__  # type: ignore[attr-defined]
 
 
 def _cast_to(dtype: Any, name: str) -> Callable[..., Tensor]:
@@ -233,6 +230,7 @@ for _dunder, _op in (
     ("__ge__", np.greater_equal),
 ):
     setattr(Tensor, _dunder, _comparison(_op))
+    setattr(Tensor, _dunder.strip("_"), getattr(Tensor, _dunder))  # x.eq(y) is x == y
 del _dunder, _op
 
 

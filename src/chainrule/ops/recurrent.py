@@ -139,9 +139,9 @@ def _bptt_in_place(
 
 
 class LSTMLayer(Function):
-    """dz_t = [dc·g·σ′(i), dc·c_{t−1}·σ′(f), dc·i·tanh′(g), dh·tanh(c_t)·σ′(o)]; dh_{t−1} = dz_t W.
+    """dL/dz_t = [dc·g·σ′(i), dc·c_{t−1}·σ′(f), dc·i·tanh′(g), dh·tanh(c_t)·σ′(o)], dz = dL/dz.
 
-    With ``dh = ∂L/∂h_t`` (from the output and from step t+1) and
+    Then ``dh_{t−1} = dz_t W``. With ``dh = ∂L/∂h_t`` (from the output and from step t+1) and
     ``dc = ∂L/∂c_t + dc_{t+1}·f_{t+1} + dh·o·tanh′(c_t)``; W = W_hh, ``dih_t = dz_t``,
     ``dW_hh = Σ_t dz_tᵀ h_{t−1}``, ``db_hh = Σ_t Σ_rows dz_t``, ``dc_{−1} = dc_0·f_0``.
     """
