@@ -44,15 +44,8 @@ import numpy as np
 import chainrule as cr
 import harness
 
-try:  # PyTorch is optional: without it the torch column reads 'not installed'.
-    import torch
-    import torch.nn.functional as TF
-
-    TORCH_IMPORT_ERROR: str | None = None
-except (ImportError, OSError) as _err:  # pragma: no cover - depends on the environment
-    torch = None  # type: ignore[assignment]
-    TF = None  # type: ignore[assignment]
-    TORCH_IMPORT_ERROR = f"{type(_err).__name__}: {_err}"
+torch, TORCH_IMPORT_ERROR = harness.import_torch()
+TF = torch.nn.functional if torch is not None else None
 
 CF = cr.functional
 

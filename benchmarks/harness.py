@@ -47,6 +47,16 @@ Step = Callable[[], Any]
 # ----- configuration ---------------------------------------------------------------------------
 
 
+def import_torch() -> tuple[ModuleType | None, str | None]:
+    """PyTorch if it imports, else ``None`` and why: it is optional, and without it the scripts
+    time chainrule alone (the torch column reads 'not installed')."""
+    try:
+        import torch
+    except (ImportError, OSError) as err:  # pragma: no cover - depends on the environment
+        return None, f"{type(err).__name__}: {err}"
+    return torch, None
+
+
 @dataclass
 class TimingConfig:
     """How to warm up, settle and size the timed blocks, and when a round counts as disturbed.

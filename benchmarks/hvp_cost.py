@@ -25,13 +25,7 @@ import numpy as np
 import chainrule as cr
 import harness
 
-try:
-    import torch
-
-    TORCH_IMPORT_ERROR = None
-except ImportError as error:  # the chainrule column still runs
-    torch = None
-    TORCH_IMPORT_ERROR = str(error)
+torch, TORCH_IMPORT_ERROR = harness.import_torch()
 
 SIZES = (784, 256, 128, 10)
 

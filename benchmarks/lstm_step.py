@@ -30,13 +30,7 @@ import chainrule as cr
 import harness
 from chainrule.models import CharLSTM
 
-try:  # PyTorch is optional: without it only chainrule is timed.
-    import torch
-
-    TORCH_IMPORT_ERROR: str | None = None
-except (ImportError, OSError) as _err:  # pragma: no cover - depends on the environment
-    torch = None  # type: ignore[assignment]
-    TORCH_IMPORT_ERROR = f"{type(_err).__name__}: {_err}"
+torch, TORCH_IMPORT_ERROR = harness.import_torch()
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "lstm_step.json"

@@ -23,16 +23,11 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
+import harness
 from chainrule import nn as cnn
 from chainrule import optim as coptim
 
-try:  # optional: without PyTorch its column reads 'not installed'
-    import torch
-
-    TORCH_IMPORT_ERROR: str | None = None
-except (ImportError, OSError) as _err:  # pragma: no cover - depends on the environment
-    torch = None  # type: ignore[assignment]
-    TORCH_IMPORT_ERROR = f"{type(_err).__name__}: {_err}"
+torch, TORCH_IMPORT_ERROR = harness.import_torch()
 
 try:  # optional: without scikit-learn its column reads 'not installed'
     import sklearn
