@@ -14,6 +14,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.functional as F
+from double_backward_support import away, normal, positive
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -31,18 +32,6 @@ def fn(m, name):
 def const(m, a):
     """A constant (labels, targets, weights, indices) as a tensor of ``m``."""
     return cr.tensor(a) if m is cr else torch.tensor(a)
-
-
-def normal(rng, shape):
-    return rng.standard_normal(shape)
-
-
-def away(rng, shape):
-    return np.sign(rng.standard_normal(shape)) * (0.2 + rng.random(shape) * 2)
-
-
-def positive(rng, shape):
-    return 0.3 + rng.random(shape) * 2
 
 
 def distinct(rng, shape):

@@ -14,6 +14,19 @@ import chainrule as cr
 torch = pytest.importorskip("torch")
 
 
+# Input samplers the case tables share: (rng, shape) -> float64 array.
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def away(rng, shape):
+    return np.sign(rng.standard_normal(shape)) * (0.2 + rng.random(shape) * 2)
+
+
+def positive(rng, shape):
+    return 0.3 + rng.random(shape) * 2
+
+
 def second_derivatives(lib, f, arrays, rng, allow_unused: bool = False):
     """(g, h), one array (or None) per input, for ``f(lib, *inputs)`` in ``lib`` (cr or torch).
 

@@ -13,7 +13,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.functional as F
-from double_backward_support import compare_with_torch
+from double_backward_support import away, compare_with_torch, normal, positive
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -23,18 +23,6 @@ SHAPES = [(3,), (2, 3), (2, 1, 3)]
 
 def _compare(f, arrays, seed):
     compare_with_torch(f, arrays, seed, rtol=1e-7, atol=1e-9)
-
-
-def normal(rng, shape):
-    return rng.standard_normal(shape)
-
-
-def away(rng, shape):
-    return np.sign(rng.standard_normal(shape)) * (0.2 + rng.random(shape) * 2)
-
-
-def positive(rng, shape):
-    return 0.3 + rng.random(shape) * 2
 
 
 def unit(rng, shape):
