@@ -32,11 +32,11 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^−x), accurate to about one ulp in both tails.
 
     For x below about −88 (float32) or −709 (float64) e^−x overflows to inf and σ becomes
-    exactly 0, the float nearest to it (the true value is subnormal); the overflow is expected,
-    so its warning is silenced. The form exp(−softplus(−x)) = ``np.exp(-np.logaddexp(0, -x))``
-    never overflows but is about 20× slower on float32 batches and rounds worse (up to 16 ulp in
-    float64 against ~1 here); switching to this form moved float32 results by at most 6e-7
-    relative.
+    exactly 0; its true value there is already subnormal (below the smallest normal float). The
+    overflow is expected, so its warning is silenced. The form exp(−softplus(−x)),
+    ``np.exp(-np.logaddexp(0, -x))``, never overflows but is about 20× slower on float32 batches
+    and rounds worse (up to 16 ulp in float64 against ~1 here); switching to this form moved
+    float32 results by at most 6e-7 relative.
     """
     with np.errstate(over="ignore"):
         e = np.exp(-x)
