@@ -58,6 +58,7 @@ from chainrule.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from chainrule.ops.distance import cdist, cosine_similarity, pairwise_distance, pdist
 from chainrule.ops.embedding import embedding, embedding_bag
 from chainrule.ops.erf import erf, erfc, erfinv
+from chainrule.ops.fold import fold, unfold
 from chainrule.ops.indexing import gather, scatter, scatter_add, scatter_reduce
 from chainrule.ops.layout import (
     chunk,

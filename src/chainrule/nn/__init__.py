@@ -61,6 +61,7 @@ from chainrule.nn.dropout import (
     FeatureAlphaDropout,
 )
 from chainrule.nn.flatten import Flatten, Unflatten
+from chainrule.nn.fold import Fold, Unfold
 from chainrule.nn.hooks import RemovableHandle
 from chainrule.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from chainrule.nn.linear import Bilinear, Identity, Linear
