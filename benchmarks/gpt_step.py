@@ -92,19 +92,8 @@ def make_runners(use_torch: bool) -> dict[str, Runner]:
 
 
 def check_agreement(runners: dict[str, Runner]) -> dict[str, Any]:
-    """Run CHECK_STEPS steps on each side; the largest parameter difference from chainrule."""
-    params = {}
-    for name, runner in runners.items():
-        for _ in range(CHECK_STEPS):
-            runner.step()
-        params[name] = runner.params()
-        runner.reset()
-    if "torch" not in params:
-        return {"steps": CHECK_STEPS, "max_abs_diff": None, "agree": None}
-    diff = max(
-        float(np.max(np.abs(params["chainrule"][k] - params["torch"][k]))) for k in params["torch"]
-    )
-    return {"steps": CHECK_STEPS, "max_abs_diff": diff, "agree": diff < 1e-4}
+    """CHECK_STEPS steps on each side; the largest parameter difference from chainrule."""
+    return harness.named_parameter_agreement(runners, CHECK_STEPS)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -57,6 +57,28 @@ def import_torch() -> tuple[ModuleType | None, str | None]:
     return torch, None
 
 
+#: Parameters further apart than this after a few steps mean the two sides did different work.
+SAME_WORK_TOLERANCE = 1e-4
+
+
+def named_parameter_agreement(runners: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """The same-work check of runners with ``step()``, ``reset()`` and ``params()`` (a dict of
+    named arrays): ``steps`` steps on each side, then the largest parameter difference of
+    ``'torch'`` from ``'chainrule'`` (None without a torch runner); each runner is reset."""
+    params = {}
+    for name, runner in runners.items():
+        for _ in range(steps):
+            runner.step()
+        params[name] = runner.params()
+        runner.reset()
+    if "torch" not in params:
+        return {"steps": steps, "max_abs_diff": None, "agree": None}
+    diff = max(
+        float(np.max(np.abs(params["chainrule"][k] - params["torch"][k]))) for k in params["torch"]
+    )
+    return {"steps": steps, "max_abs_diff": diff, "agree": diff < SAME_WORK_TOLERANCE}
+
+
 @dataclass
 class TimingConfig:
     """How to warm up, settle and size the timed blocks, and when a round counts as disturbed.

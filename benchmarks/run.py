@@ -218,7 +218,7 @@ def measure_processes(
 # ----- report ----------------------------------------------------------------------------------
 
 _YES = {None: "-", True: "yes", False: "no"}
-#: The sequence rows' verdict (below 1e-4: the same work; see gpt_step.check_agreement).
+#: The sequence rows' verdict (see harness.named_parameter_agreement).
 AGREE_TEXT = {None: "", True: " (same work)", False: " (NOT the same work: check the models)"}
 
 
