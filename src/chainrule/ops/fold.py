@@ -14,7 +14,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.ops._common import as_float
 from chainrule.ops.op_call import call
-from chainrule.ops.windows import Col2im, Im2col, ntuple
+from chainrule.ops.windows import Col2im, Im2col, ntuple, out_size
 
 Pair = tuple[int, int]
 
@@ -30,10 +30,10 @@ def _geometry(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: An
 
 
 def _blocks(op: str, size: Pair, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair):
-    """Windows per spatial axis: ``⌊(size + 2·pad − dil·(k − 1) − 1) / stride⌋ + 1``."""
+    """Windows per spatial axis (:func:`~chainrule.ops.windows.out_size` with ``pad`` on both
+    sides), refused when none fits."""
     blocks = tuple(
-        (size[a] + 2 * padding[a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1
-        for a in (0, 1)
+        out_size(size[a], kernel[a], stride[a], padding[a], padding[a], dilation[a]) for a in (0, 1)
     )
     if min(blocks) < 1:
         raise ValueError(
